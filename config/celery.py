@@ -1,0 +1,36 @@
+"""The Celery app, its queues and the one beat schedule.
+
+The queue is only a doorbell: every task takes ids, is safe to run twice, and finds its work in
+the database. Queues are split by kind so that a slow QuickBooks company cannot starve webhook
+ingestion: `ingest` (Stripe events, backfill pages), `post` (QuickBooks writes), `default`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("tieout")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.task_queues = (Queue("ingest"), Queue("post"), Queue("default"))
+app.conf.task_routes = {
+    "syncs.tasks.ingest_*": {"queue": "ingest"},
+    "syncs.tasks.backfill*": {"queue": "ingest"},
+    "syncs.tasks.post_*": {"queue": "post"},
+}
+
+# What runs when. Beat tasks only fan out (enqueue per-tenant work under a lock); each entry
+# says why it exists.
+app.conf.beat_schedule = {
+    # Proves the worker and beat are alive; /healthz and the operations page read the stamp.
+    "heartbeat": {"task": "tenants.tasks.heartbeat", "schedule": 60.0},
+    # Invitations past their expiry are marked so the members page and emails stay truthful.
+    "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": 60.0 * 60},
+}
+
+app.autodiscover_tasks()
