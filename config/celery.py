@@ -29,8 +29,6 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     # Proves the worker and beat are alive; /healthz and the operations page read the stamp.
     "heartbeat": {"task": "tenants.tasks.heartbeat", "schedule": 60.0},
-    # Invitations past their expiry are marked so the members page and emails stay truthful.
-    "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": 60.0 * 60},
 }
 
 app.autodiscover_tasks()

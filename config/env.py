@@ -58,5 +58,7 @@ def envsecret(name: str, default: str = "") -> str:
         try:
             return Path(path).read_text().strip()
         except OSError:
-            raise ImproperlyConfigured(f"{name}_FILE points at a file that cannot be read") from None
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at a file that cannot be read"
+            ) from None
     return os.environ.get(name, default)

@@ -171,7 +171,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "tenants.forms.SignupForm"
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
-ACCOUNT_EMAIL_VERIFICATION = envstr("ACCOUNT_EMAIL_VERIFICATION", "optional" if DEBUG else "mandatory")
+ACCOUNT_EMAIL_VERIFICATION = envstr(
+    "ACCOUNT_EMAIL_VERIFICATION", "optional" if DEBUG else "mandatory"
+)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
@@ -191,16 +193,24 @@ INVITATION_TTL_DAYS = envint("INVITATION_TTL_DAYS", 7)
 # ------------------------------------------------------------------------------
 # Email: console in development, SMTP when EMAIL_HOST is set.
 # ------------------------------------------------------------------------------
-EMAIL_HOST = envstr("EMAIL_HOST")
-EMAIL_PORT = envint("EMAIL_PORT", 587)
-EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
-)
+# Django 6.1 configures mail through MAILERS (the EMAIL_* settings are deprecated).
+email_host = envstr("EMAIL_HOST")  # lower case: EMAIL_* names are not allowed beside MAILERS
+if email_host:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": email_host,
+                "port": envint("EMAIL_PORT", 587),
+                "username": envstr("EMAIL_HOST_USER"),
+                "password": envsecret("EMAIL_HOST_PASSWORD"),
+                "use_tls": envbool("EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Tieout <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -323,7 +333,8 @@ def production_problems(settings: dict[str, Any]) -> list[str]:
         problems.append("FIELD_ENCRYPTION_KEYS must hold at least one key of your own")
     if settings.get("ACCOUNT_EMAIL_VERIFICATION") != "mandatory":
         problems.append("ACCOUNT_EMAIL_VERIFICATION must stay 'mandatory' in production")
-    if not settings.get("EMAIL_HOST"):
+    mailer = settings.get("MAILERS", {}).get("default", {}).get("BACKEND", "")
+    if mailer.endswith("console.EmailBackend"):
         problems.append("EMAIL_HOST must be set: sign-up needs email verification")
     return problems
 

@@ -1,0 +1,152 @@
+"""Every URL of the project has an isolation check.
+
+`CASES` says, per tenant-scoped URL, how to address alice's objects and what a write looks
+like. The tests then prove: charlie (an outsider) gets 404 for every method, also when he puts
+alice's object ids under his own organisation; a viewer gets 403 on every write and nothing
+changes; alice herself gets through (so the 404s are not vacuous). `test_it_covers_every_url`
+fails when a URL is added without a case or a written reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenants.models import Invitation, Membership, Tenant
+from tenants.roles import Role
+from tests.conftest import World
+
+
+@dataclass(frozen=True)
+class Case:
+    objects: Callable[[World], dict[str, Any]] = lambda w: {}
+    get: bool = True
+    post: dict[str, str] | None = None
+    owner_only: bool = False
+
+
+CASES: dict[str, Case] = {
+    "tenants:dashboard": Case(),
+    "tenants:members": Case(),
+    "tenants:settings": Case(post={"name": "Renamed", "time_zone": "UTC", "locale": "en-GB"}),
+    "tenants:invitation_create": Case(
+        get=False, post={"email": "new@example.com", "role": "viewer"}
+    ),
+    "tenants:member_role": Case(
+        objects=lambda w: {"pk": w.bob_membership.pk}, get=False, post={"role": "viewer"}
+    ),
+    "tenants:member_remove": Case(
+        objects=lambda w: {"pk": w.bob_membership.pk}, get=False, post={}
+    ),
+    "tenants:invitation_resend": Case(
+        objects=lambda w: {"pk": w.alice_invitation.pk}, get=False, post={}
+    ),
+    "tenants:invitation_revoke": Case(
+        objects=lambda w: {"pk": w.alice_invitation.pk}, get=False, post={}
+    ),
+}
+
+# URLs that address no tenant's objects, each with the reason and the test that covers it.
+NOT_TENANT_SCOPED = {
+    "home": "redirects by the user's own memberships (test_views: test_it_sends_*)",
+    "healthz": "public health check with no tenant data (test_health)",
+    "tenants:clients": "lists only the user's own organisations (test_it_lists_only_own_clients)",
+    "tenants:create": "creates a new organisation owned by the user (test_flow)",
+    "tenants:invitation_accept": "public link, the token is the credential (test_invitations)",
+}
+# Whole URL families that are not ours: Django's admin (staff only) and allauth's account pages.
+FOREIGN_PREFIXES = ("admin:", "account_", "socialaccount_", "mfa_", "usersessions_")
+
+
+def _all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                names.add(
+                    f"{namespace}{pattern.name}" if pattern.name else f"{namespace}<{pattern}>"
+                )
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_it_covers_every_url() -> None:
+    uncovered = {
+        name
+        for name in _all_url_names()
+        if name not in CASES
+        and name not in NOT_TENANT_SCOPED
+        and not name.startswith(FOREIGN_PREFIXES)
+    }
+    assert not uncovered, f"URLs without an isolation case in tests/test_isolation.py: {uncovered}"
+
+
+def _url(name: str, world: World, tenant: Tenant) -> str:
+    return reverse(name, kwargs={"slug": tenant.slug, **CASES[name].objects(world)})
+
+
+def _snapshot() -> list[tuple[Any, ...]]:
+    return [
+        *Tenant.objects.order_by("pk").values_list(),
+        *Membership.objects.order_by("pk").values_list(),
+        *Invitation.objects.order_by("pk").values_list(),
+    ]
+
+
+def _methods(case: Case) -> list[tuple[str, dict[str, str]]]:
+    methods = [("get", {})] if case.get else []
+    if case.post is not None:
+        methods.append(("post", case.post))
+    return methods
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_it_answers_404_to_an_outsider(world: World, name: str) -> None:
+    client = world.client_for(world.charlie)
+    before = _snapshot()
+    for method, data in _methods(CASES[name]):
+        for tenant in (world.alice_tenant, world.charlie_tenant):
+            # Alice's organisation, and alice's object ids under charlie's own organisation.
+            if tenant == world.charlie_tenant and not CASES[name].objects(world):
+                continue
+            response = getattr(client, method)(_url(name, world, tenant), data)
+            assert response.status_code == 404, (name, method, tenant.name)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_it_sends_anonymous_users_to_sign_in(world: World, name: str) -> None:
+    client = world.client_for(None)
+    for method, data in _methods(CASES[name]):
+        response = getattr(client, method)(_url(name, world, world.alice_tenant), data)
+        assert response.status_code in (302, 405), (name, method)
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.post is not None))
+def test_it_refuses_writes_by_a_viewer(world: World, name: str) -> None:
+    world.make_bob(Role.VIEWER)
+    before = _snapshot()
+    response = world.client_for(world.bob).post(
+        _url(name, world, world.alice_tenant), CASES[name].post
+    )
+    assert response.status_code == 403, name
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_it_lets_the_owner_in(world: World, name: str) -> None:
+    client = world.client_for(world.alice)
+    for method, data in _methods(CASES[name]):
+        response = getattr(client, method)(_url(name, world, world.alice_tenant), data)
+        assert response.status_code in (200, 302), (name, method, response.status_code)
