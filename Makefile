@@ -1,0 +1,55 @@
+# Tieout — `make run` brings up the whole product, `make test` runs the suite.
+# Needs only Python 3.12 and make: uv is installed into .tools/ when it is not on PATH.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+
+# Development defaults for `make run`; export your own values to override them.
+export DEBUG ?= true
+export STRIPE_API_BASE ?= http://127.0.0.1:12111
+export STRIPE_CONNECT_BASE ?= http://127.0.0.1:12111
+export INTUIT_API_BASE ?= http://127.0.0.1:12112
+export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_configuration
+
+.PHONY: help run test lint format bench install migrate demo clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV) ## Create .venv from uv.lock
+	$(UV) sync --frozen
+
+migrate: install ## Apply database migrations
+	$(RUN) python manage.py migrate --noinput
+
+demo: migrate ## Create the demo login (and print it)
+	$(RUN) python manage.py seed_demo
+
+run: demo ## Web, worker, beat and the local emulators on 127.0.0.1, with a demo login
+	@mkdir -p var/celery/out var/celery/processed
+	$(RUN) honcho start --procfile Procfile.dev --no-colour
+
+test: install ## Run the whole suite (SQLite; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+	$(RUN) pytest
+
+lint: install ## ruff, formatting and missing migrations
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) python manage.py makemigrations --check --dry-run
+
+format: install ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+bench: install ## Run benchmarks; results go to bench/results/*.json
+	$(RUN) python -m bench.run
+
+clean: ## Remove local state (database, queues, caches, test artifacts)
+	rm -rf var staticfiles test-artifacts .pytest_cache
