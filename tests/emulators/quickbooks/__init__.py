@@ -1,0 +1,3 @@
+"""Tests of the QuickBooks Online emulator."""
+
+from __future__ import annotations
