@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", tenant_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("webhooks/", include("connections.urls_webhooks")),
     path("", include("tenants.urls")),
 ]

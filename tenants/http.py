@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django_htmx.middleware import HtmxDetails
 
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
     htmx: HtmxDetails
+
+
+def problem(status: int, title: str, detail: str = "", **extra: object) -> JsonResponse:
+    """An RFC 9457 problem response: machine clients get JSON, never an HTML error page."""
+    body = {"type": "about:blank", "title": title, "status": status, **extra}
+    if detail:
+        body["detail"] = detail
+    return JsonResponse(body, status=status, content_type="application/problem+json")

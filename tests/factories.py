@@ -50,3 +50,16 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     role = Role.ACCOUNTANT
     token_hash = factory.LazyAttribute(lambda inv: hash_token(inv.token))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connections.Connection"
+
+    tenant = factory.SubFactory(TenantFactory)
+    provider = "stripe"
+    method = "stripe_connect"
+    external_id = factory.Sequence(lambda n: f"acct_{n:016d}")
+    display_name = factory.Sequence(lambda n: f"Shop {n}")
+    livemode = False
+    status = "connected"

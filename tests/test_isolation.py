@@ -57,6 +57,9 @@ NOT_TENANT_SCOPED = {
     "tenants:clients": "lists only the user's own organisations (test_it_lists_only_own_clients)",
     "tenants:create": "creates a new organisation owned by the user (test_flow)",
     "tenants:invitation_accept": "public link, the token is the credential (test_invitations)",
+    "webhooks:stripe": "signed by Stripe, routed by account (test_webhooks)",
+    "webhooks:stripe_connection": "signed with the connection's own secret (test_webhooks)",
+    "webhooks:quickbooks": "signed by Intuit, routed by realm (test_webhooks)",
 }
 # Whole URL families that are not ours: Django's admin (staff only) and allauth's account pages.
 FOREIGN_PREFIXES = ("admin:", "account_", "socialaccount_", "mfa_", "usersessions_")
