@@ -166,7 +166,10 @@ class Api:
             if "Amount" in line:
                 line["Amount"] = ledger.ZERO
         obj["TotalAmt"] = ledger.ZERO
-        obj["HomeTotalAmt"] = ledger.ZERO
+        if "HomeTotalAmt" in obj:  # only sales forms carry it (Payment has none in the XSD)
+            obj["HomeTotalAmt"] = ledger.ZERO
+        if "UnappliedAmt" in obj:
+            obj["UnappliedAmt"] = ledger.ZERO
         obj["PrivateNote"] = (
             f"Voided{' - ' + existing['PrivateNote'] if existing.get('PrivateNote') else ''}"[:4000]
         )

@@ -372,6 +372,8 @@ def _sales_lines(ctx: Ctx, obj: Entity, currency: str) -> Decimal:
 def _qty_times_price(detail: Entity, amount: Decimal, currency: str) -> None:
     if detail.get("Qty") in (None, "") or detail.get("UnitPrice") in (None, ""):
         return
+    if dec(detail["Qty"]) == 0 or dec(detail["UnitPrice"]) == 0:
+        return  # python-quickbooks sends Qty 0 / UnitPrice 0 by default: "not supplied"
     expected = (dec(detail["Qty"]) * dec(detail["UnitPrice"])).quantize(
         quantum(currency), rounding=ROUND_HALF_UP
     )

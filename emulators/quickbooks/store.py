@@ -11,6 +11,7 @@ import copy
 import os
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,16 @@ class Store:
                 {"Name": code, "Description": code, "Active": True, "Taxable": taxable},
                 code,
             )
+        self.stamp_new(
+            company,
+            "TaxRate",
+            {
+                "Name": "California",
+                "Description": "Sales tax",
+                "Active": True,
+                "RateValue": Decimal(8),
+            },
+        )
         for name, kind in seed.PAYMENT_METHODS:
             self.stamp_new(company, "PaymentMethod", {"Name": name, "Type": kind, "Active": True})
 

@@ -137,7 +137,12 @@ def serve(
     clock = clock or ManualClock()
     app = Emulator(store=Store(clock, state_file), limits=limits, token_policy=token_policy)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="qbo-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.01},
+        name="qbo-emulator",
+        daemon=True,
+    )
     previous = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     thread.start()
