@@ -106,7 +106,15 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "tieout.sqlite3",
             # WAL lets the web process read while the worker writes.
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20},
+            # IMMEDIATE: a transaction takes the write lock at BEGIN, which serialises token
+            # refreshes the way select_for_update does on PostgreSQL (a no-op on SQLite).
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+            },
+            # A file, not shared-cache memory, so that tests with threads lock like production.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 
@@ -146,6 +154,7 @@ else:
         "data_folder_in": str(CELERY_QUEUE_DIR / "out"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "out"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -234,6 +243,10 @@ STRIPE_CONNECT_CLIENT_ID = envstr("STRIPE_CONNECT_CLIENT_ID")
 STRIPE_APP_CLIENT_ID = envstr("STRIPE_APP_CLIENT_ID")
 STRIPE_APP_CLIENT_SECRET = envsecret("STRIPE_APP_CLIENT_SECRET")
 STRIPE_WEBHOOK_SECRET = envsecret("STRIPE_WEBHOOK_SECRET")
+# Where a Stripe Apps install link sends the user (the emulator serves one for the demo).
+STRIPE_APP_AUTHORIZE_URL = envstr(
+    "STRIPE_APP_AUTHORIZE_URL", "https://marketplace.stripe.com/oauth/v2/authorize"
+)
 
 # ------------------------------------------------------------------------------
 # Intuit (QuickBooks Online). Production URLs are the defaults.
@@ -242,10 +255,17 @@ INTUIT_ENABLED = envbool("INTUIT_ENABLED", True)
 INTUIT_CLIENT_ID = envstr("INTUIT_CLIENT_ID")
 INTUIT_CLIENT_SECRET = envsecret("INTUIT_CLIENT_SECRET")
 INTUIT_ENVIRONMENT = envstr("INTUIT_ENVIRONMENT", "production")
-INTUIT_DISCOVERY_URL = envstr(
-    "INTUIT_DISCOVERY_URL", "https://developer.api.intuit.com/.well-known/openid_configuration"
+if INTUIT_ENVIRONMENT not in ("production", "sandbox"):
+    raise ImproperlyConfigured("INTUIT_ENVIRONMENT must be 'production' or 'sandbox'")
+# Empty = Intuit's own discovery document for INTUIT_ENVIRONMENT (intuit-oauth knows both).
+INTUIT_DISCOVERY_URL = envstr("INTUIT_DISCOVERY_URL")
+INTUIT_API_BASE = envstr(
+    "INTUIT_API_BASE",
+    "https://quickbooks.api.intuit.com"
+    if INTUIT_ENVIRONMENT == "production"
+    else "https://sandbox-quickbooks.api.intuit.com",
 )
-INTUIT_API_BASE = envstr("INTUIT_API_BASE", "https://quickbooks.api.intuit.com")
+INTUIT_MINOR_VERSION = 75
 INTUIT_WEBHOOK_VERIFIER_TOKEN = envsecret("INTUIT_WEBHOOK_VERIFIER_TOKEN")
 
 # ------------------------------------------------------------------------------

@@ -25,3 +25,12 @@ STORAGES = {
 if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TEST_ARTIFACTS_DIR = BASE_DIR / "test-artifacts"
+
+# Nothing in the suite may reach the internet: provider URLs point at a closed loopback port
+# unless a test points them at an emulator it started.
+DEAD_END = "http://127.0.0.1:9"
+STRIPE_API_BASE = DEAD_END
+STRIPE_CONNECT_BASE = DEAD_END
+STRIPE_APP_AUTHORIZE_URL = DEAD_END + "/oauth/authorize"
+INTUIT_DISCOVERY_URL = DEAD_END + "/.well-known/openid_configuration"
+INTUIT_API_BASE = DEAD_END

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from connections import views as connection_views
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -12,4 +13,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("connections.urls_webhooks")),
     path("", include("tenants.urls")),
+    path("", include("connections.urls")),
+    path("connect/<str:token>/", connection_views.client_connect, name="client_connect"),
+    path(
+        "connect/<str:token>/<str:provider>/",
+        connection_views.client_start,
+        name="client_connect_start",
+    ),
 ]

@@ -20,7 +20,7 @@ _PATTERNS = [
     re.compile(r"\b(?:ac|rt|at|sess)_[0-9A-Za-z]{16,}"),
     # Authorization headers (Bearer and Basic) in any quoting.
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\",}]+"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
     # token=…, "access_token": "…", refresh_token=…, client_secret, password in any form.
     re.compile(
         r"(?i)((?:access_token|refresh_token|id_token|client_secret|api_key|secret|password|"

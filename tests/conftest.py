@@ -12,9 +12,17 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from connections.models import Connection, ConnectLink
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
-from tests.factories import InvitationFactory, MembershipFactory, TenantFactory, UserFactory
+from tests.factories import (
+    ConnectionFactory,
+    ConnectLinkFactory,
+    InvitationFactory,
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+)
 
 ALICE_INVITATION_TOKEN = "alice-invitation-token"
 
@@ -30,6 +38,8 @@ class World:
     bob_membership: Membership
     alice_invitation: Invitation
     charlie_invitation: Invitation
+    alice_connection: Connection
+    alice_link: ConnectLink
 
     def client_for(self, user: User | None) -> Client:
         client = Client()
@@ -65,4 +75,8 @@ def world(db: None) -> World:
             tenant=alice_tenant, invited_by=alice, token=ALICE_INVITATION_TOKEN
         ),
         charlie_invitation=InvitationFactory(tenant=charlie_tenant, invited_by=charlie),
+        alice_connection=ConnectionFactory(
+            tenant=alice_tenant, external_id="acct_alice_world", display_name="Alice Shop"
+        ),
+        alice_link=ConnectLinkFactory(tenant=alice_tenant, created_by=alice),
     )

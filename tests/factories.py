@@ -63,3 +63,15 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
     display_name = factory.Sequence(lambda n: f"Shop {n}")
     livemode = False
     status = "connected"
+
+
+class ConnectLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connections.ConnectLink"
+
+    class Params:
+        token = factory.Sequence(lambda n: f"connect-link-token-{n}")
+
+    tenant = factory.SubFactory(TenantFactory)
+    token_hash = factory.LazyAttribute(lambda link: hash_token(link.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))

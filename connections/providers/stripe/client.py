@@ -1,0 +1,234 @@
+"""Stripe: OAuth (Connect and Stripe Apps), restricted-key checks and account reads.
+
+One function per endpoint, each returning a typed value; every error is classified here.
+Base URLs come from settings, so the same code talks to Stripe or to emulators/stripe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from stripe.oauth_error import OAuthError
+
+from connections.providers.errors import AuthRevoked, MissingPermissions, ProviderError
+from connections.providers.stripe.types import AppTokens, ConnectGrant, KeyCheck
+
+APP_ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+
+# What a restricted key must be allowed to read, in the words of Stripe's key editor.
+REQUIRED_READS: list[tuple[str, str]] = [
+    ("balance", "Balance — Read"),
+    ("balance_transactions", "Balance transaction sources — Read"),
+    ("charges", "Charges and refunds — Read"),
+    ("disputes", "Disputes — Read"),
+    ("payouts", "Payouts — Read"),
+    ("customers", "Customers — Read"),
+    ("events", "Events — Read"),
+]
+
+
+def flow_missing_settings(flow: str) -> list[str]:
+    """The settings a connect flow needs that this server lacks (empty when it can run)."""
+    needed = {
+        "connect": ["STRIPE_SECRET_KEY", "STRIPE_CONNECT_CLIENT_ID"],
+        "app": ["STRIPE_APP_CLIENT_ID", "STRIPE_APP_CLIENT_SECRET"],
+        "key": [],
+    }[flow]
+    return [name for name in needed if not getattr(settings, name)]
+
+
+def require_flow(flow: str) -> None:
+    missing = flow_missing_settings(flow)
+    if missing:
+        raise ProviderError(
+            "This Tieout server is not set up for that way of connecting Stripe yet (an "
+            f"administrator must set {', '.join(missing)}).",
+            permanent=True,
+        )
+
+
+def _base_addresses() -> dict[str, str]:
+    return {"api": settings.STRIPE_API_BASE, "connect": settings.STRIPE_CONNECT_BASE}
+
+
+def client_for_key(key: str, *, account: str | None = None) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        key,
+        stripe_account=account,
+        base_addresses=_base_addresses(),  # type: ignore[arg-type]
+        max_network_retries=2,
+    )
+
+
+def platform_client() -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        client_id=settings.STRIPE_CONNECT_CLIENT_ID,
+        base_addresses=_base_addresses(),  # type: ignore[arg-type]
+        max_network_retries=2,
+    )
+
+
+def redirect_uri() -> str:
+    return settings.SITE_URL + reverse("connections:stripe_callback")
+
+
+def _classify(error: stripe.StripeError) -> ProviderError:
+    if isinstance(error, OAuthError):
+        return AuthRevoked(
+            "Stripe did not accept the approval. Start the connection again.", code=error.code or ""
+        )
+    if isinstance(error, stripe.AuthenticationError):
+        return AuthRevoked("Stripe no longer accepts this credential.", code="authentication")
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
+        return ProviderError("Stripe is busy or unreachable; we'll try again.", permanent=False)
+    if isinstance(error, stripe.APIError):
+        return ProviderError("Stripe had a temporary problem.", permanent=False)
+    return ProviderError(
+        f"Stripe refused the request: {error.user_message or 'invalid request'}.", permanent=True
+    )
+
+
+# --- Connect OAuth --------------------------------------------------------------------
+
+
+def connect_authorize_url(state: str) -> str:
+    # Reference: https://docs.stripe.com/connect/oauth-reference#get-authorize
+    require_flow("connect")
+    return platform_client().oauth.authorize_url(
+        {
+            "response_type": "code",
+            "scope": "read_write",
+            "redirect_uri": redirect_uri(),
+            "state": state,
+            "stripe_landing": "login",
+        }
+    )
+
+
+def connect_exchange_code(code: str) -> ConnectGrant:
+    # Reference: https://docs.stripe.com/connect/oauth-reference#post-token
+    try:
+        token = platform_client().oauth.token({"grant_type": "authorization_code", "code": code})
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+    return ConnectGrant(
+        stripe_user_id=token.stripe_user_id, livemode=bool(token.livemode), scope=token.scope or ""
+    )
+
+
+def connect_deauthorize(account_id: str) -> None:
+    # Reference: https://docs.stripe.com/connect/oauth-reference#post-deauthorize
+    try:
+        platform_client().oauth.deauthorize({"stripe_user_id": account_id})
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+
+
+# --- Stripe Apps OAuth ------------------------------------------------------------------
+
+
+def app_authorize_url(state: str) -> str:
+    # Reference: https://docs.stripe.com/stripe-apps/api-authentication/oauth
+    require_flow("app")
+    query = urlencode(
+        {"client_id": settings.STRIPE_APP_CLIENT_ID, "redirect_uri": redirect_uri(), "state": state}
+    )
+    return f"{settings.STRIPE_APP_AUTHORIZE_URL}?{query}"
+
+
+def _app_token(**params: str) -> AppTokens:
+    # Reference: https://docs.stripe.com/stripe-apps/api-authentication/oauth#refresh-access-token
+    # The app publisher's own secret key authenticates the exchange; Stripe rotates the refresh
+    # token on every use, so the caller stores the new one before using the access token.
+    developer = client_for_key(settings.STRIPE_APP_CLIENT_SECRET)
+    try:
+        response = developer.raw_request("post", "/v1/oauth/token", **params)
+        token: Any = developer.deserialize(response, api_mode="V1")
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+    return AppTokens(
+        stripe_user_id=token.stripe_user_id,
+        livemode=bool(token.livemode),
+        access_token=token.access_token,
+        refresh_token=token.refresh_token,
+        access_expires_at=timezone.now() + APP_ACCESS_TOKEN_LIFETIME,
+        scope=getattr(token, "scope", "") or "",
+    )
+
+
+def app_exchange_code(code: str) -> AppTokens:
+    return _app_token(grant_type="authorization_code", code=code)
+
+
+def app_refresh(refresh_token: str) -> AppTokens:
+    return _app_token(grant_type="refresh_token", refresh_token=refresh_token)
+
+
+# --- Account reads ---------------------------------------------------------------------
+
+
+def account_display_name(client: stripe.StripeClient) -> str:
+    # Reference: https://docs.stripe.com/api/accounts/retrieve
+    try:
+        account = client.v1.accounts.retrieve_current()
+    except stripe.StripeError:
+        return ""
+    profile = account.business_profile
+    settings_ = account.settings
+    return (
+        (profile.name if profile and profile.name else "")
+        or (settings_.dashboard.display_name if settings_ and settings_.dashboard else "")
+        or (account.email or "")
+    )
+
+
+def _readable(client: stripe.StripeClient, resource: str) -> bool:
+    service = getattr(client.v1, resource)
+    try:
+        if resource == "balance":
+            service.retrieve()
+        else:
+            service.list({"limit": 1})
+    except stripe.PermissionError:
+        return False
+    return True
+
+
+def check_restricted_key(key: str) -> KeyCheck:
+    """Validate a pasted key with read calls; list what it may not read, in Stripe's words."""
+    if not key.startswith(("rk_live_", "rk_test_")):
+        raise ProviderError(
+            "Paste a restricted key (it starts with rk_live_ or rk_test_). Secret keys give "
+            "full access to the account; Tieout only needs to read.",
+            permanent=True,
+        )
+    client = client_for_key(key)
+    try:
+        missing = [label for resource, label in REQUIRED_READS if not _readable(client, resource)]
+        account = client.v1.accounts.retrieve_current()
+    except stripe.PermissionError:
+        raise MissingPermissions(
+            "The key cannot read its own account details (Account — Read).",
+            missing=["Account — Read"],
+        ) from None
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+    if missing:
+        raise MissingPermissions(
+            "This key is missing read access to: " + ", ".join(missing) + ". Edit the key in "
+            "Stripe (Developers → API keys) to allow these, then paste it again.",
+            missing=missing,
+        )
+    return KeyCheck(
+        account_id=account.id,
+        display_name=account_display_name(client),
+        livemode=key.startswith("rk_live_"),
+        missing=[],
+    )
