@@ -338,7 +338,8 @@ def stripe_app_token_refresh(*, connection_id: int) -> Connection:
         connection=connection,
         reason=(
             "Stripe no longer accepts Tieout's access to "
-            f"{connection.display_name or 'the account'}. Syncing is paused; nothing is lost. Reinstall the app from the Connections page."
+            f"{connection.display_name or 'the account'}. Syncing is paused; nothing is lost. "
+            "Reinstall the app from the Connections page."
         ),
     )
     raise revoked
