@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -29,6 +30,18 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     # Proves the worker and beat are alive; /healthz and the operations page read the stamp.
     "heartbeat": {"task": "tenants.tasks.heartbeat", "schedule": 60.0},
+    # Access tokens live an hour; refreshing 15 minutes ahead keeps posting from waiting, and a
+    # revoked grant is noticed (and the admins told) within 5 minutes instead of at post time.
+    "refresh-expiring-tokens": {
+        "task": "connections.tasks.refresh_expiring_tokens",
+        "schedule": 5 * 60.0,
+    },
+    # QuickBooks company settings (home currency, multicurrency, numbering, books closing
+    # date) decide how we post; a user can change them any day.
+    "refresh-company-facts": {
+        "task": "connections.tasks.refresh_company_facts",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 app.autodiscover_tasks()

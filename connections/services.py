@@ -194,7 +194,9 @@ def _save_company_facts(
     )
 
 
-def quickbooks_token_refresh(*, connection_id: int, failed_access_token: str = "") -> Connection:
+def quickbooks_token_refresh(
+    *, connection_id: int, failed_access_token: str = "", margin: timedelta = REFRESH_MARGIN
+) -> Connection:
     """Refresh the access token once, however many workers ask at the same moment.
 
     The row lock serialises refreshes per connection; whoever comes second finds a fresh token
@@ -206,7 +208,7 @@ def quickbooks_token_refresh(*, connection_id: int, failed_access_token: str = "
         connection = Connection.objects.select_for_update().get(pk=connection_id)
         if connection.status != Connection.Status.CONNECTED:
             raise AuthRevoked(connection.last_error or "QuickBooks is not connected.")
-        still_fresh = not connection.access_expires_within(REFRESH_MARGIN)
+        still_fresh = not connection.access_expires_within(margin)
         if still_fresh and connection.access_token != failed_access_token:
             return connection
         try:
@@ -309,12 +311,14 @@ def stripe_app_complete(
     )
 
 
-def stripe_app_token_refresh(*, connection_id: int) -> Connection:
+def stripe_app_token_refresh(
+    *, connection_id: int, margin: timedelta = REFRESH_MARGIN
+) -> Connection:
     """Stripe Apps rotate refresh tokens too: the same single-flight rule as QuickBooks."""
     revoked: AuthRevoked | None = None
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection_id)
-        if not connection.access_expires_within(REFRESH_MARGIN):
+        if not connection.access_expires_within(margin):
             return connection
         try:
             tokens = stripe_client.app_refresh(connection.refresh_token)

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from connections import services
 from connections.inbox import handlers_for
-from connections.models import InboundEvent
+from connections.models import Connection, InboundEvent, Provider
+from connections.providers.errors import AuthRevoked, ProviderError
 
 logger = logging.getLogger(__name__)
+
+# Refresh ahead of expiry so that posting never waits on a token (access tokens live 1 h).
+PROACTIVE_WINDOW = timedelta(minutes=15)
 
 
 @shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
@@ -27,3 +33,49 @@ def dispatch_inbound_event(event_id: int) -> None:
         InboundEvent.objects.filter(pk=event_id, status=InboundEvent.Status.RECEIVED).update(
             status=InboundEvent.Status.PROCESSED, processed_at=timezone.now()
         )
+
+
+@shared_task(time_limit=2 * 60, soft_time_limit=90)
+def refresh_expiring_tokens() -> None:
+    """Beat: fan out a refresh for every connection whose access token expires soon."""
+    soon = timezone.now() + PROACTIVE_WINDOW
+    expiring = Connection.objects.filter(
+        status=Connection.Status.CONNECTED,
+        method__in=[Connection.Method.INTUIT_OAUTH, Connection.Method.STRIPE_APP],
+        access_expires_at__lte=soon,
+    ).values_list("pk", flat=True)
+    for connection_id in expiring:
+        refresh_connection_token.delay(connection_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=45)
+def refresh_connection_token(connection_id: int) -> None:
+    connection = Connection.objects.filter(pk=connection_id, status="connected").first()
+    if connection is None:
+        logger.info("connection %s is gone or not connected", connection_id)
+        return
+    try:
+        if connection.method == Connection.Method.STRIPE_APP:
+            services.stripe_app_token_refresh(connection_id=connection_id, margin=PROACTIVE_WINDOW)
+        else:
+            services.quickbooks_token_refresh(connection_id=connection_id, margin=PROACTIVE_WINDOW)
+    except AuthRevoked:
+        logger.info("connection %s needs a reconnect", connection_id)
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
+def refresh_company_facts() -> None:
+    """Beat (daily): home currency, multicurrency, numbering and closing date can change."""
+    for connection_id in Connection.objects.filter(
+        provider=Provider.QUICKBOOKS, status=Connection.Status.CONNECTED
+    ).values_list("pk", flat=True):
+        refresh_company_facts_for.delay(connection_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=45)
+def refresh_company_facts_for(connection_id: int) -> None:
+    try:
+        services.quickbooks_refresh_company_facts(connection_id=connection_id)
+    except ProviderError as error:
+        # Transient failures wait for tomorrow's run; a revoked grant already paused syncing.
+        logger.info("company facts of connection %s not refreshed: %s", connection_id, error)

@@ -164,3 +164,40 @@ def test_it_refreshes_once_when_two_workers_race(world: World, qbo: RunningEmula
     # The one stored refresh token is the newest: it still refreshes.
     Connection.objects.filter(pk=connection.pk).update(access_expires_at=timezone.now())
     assert services.quickbooks_token_refresh(connection_id=connection.pk).access_token
+
+
+def test_it_refreshes_expiring_tokens_from_the_beat_task(
+    world: World, qbo: RunningEmulator
+) -> None:
+    from connections.tasks import refresh_expiring_tokens
+
+    connection = _connect(world, qbo)
+    fresh = _connect_other(world, qbo)
+    Connection.objects.filter(pk=connection.pk).update(
+        access_expires_at=timezone.now() + timedelta(minutes=10)
+    )
+    before = connection.access_token
+    refresh_expiring_tokens.delay()
+    connection.refresh_from_db()
+    fresh_before = fresh.access_token
+    fresh.refresh_from_db()
+    assert connection.access_token != before
+    assert fresh.access_token == fresh_before
+
+
+def _connect_other(world: World, qbo: RunningEmulator) -> Connection:
+    client = world.client_for(world.charlie)
+    callback = connect_quickbooks(client, world.charlie_tenant.slug, company_name="Charlie Co")
+    assert client.get(callback).status_code == 302
+    return Connection.objects.get(provider="quickbooks", tenant=world.charlie_tenant)
+
+
+def test_it_refreshes_company_facts_daily(world: World, qbo: RunningEmulator) -> None:
+    from connections.tasks import refresh_company_facts
+
+    connection = _connect(world, qbo)
+    company = qbo.company(connection.external_id)
+    company.preferences["AccountingInfoPrefs"] = {"BookCloseDate": "2026-10-31"}
+    refresh_company_facts.delay()
+    connection.refresh_from_db()
+    assert str(connection.books_closed_on) == "2026-10-31"
