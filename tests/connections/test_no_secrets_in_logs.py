@@ -15,8 +15,8 @@ from django.utils import timezone
 from connections import services
 from connections.models import Connection
 from emulators.quickbooks.testing import RunningEmulator
-from tests.connections.conftest import connect_quickbooks
 from tests.conftest import World
+from tests.connections.conftest import connect_quickbooks
 
 pytestmark = pytest.mark.django_db
 
