@@ -126,10 +126,12 @@ class Api:
             self._refuse_if_deposited(company, entity, existing)
         if payload.get("sparse") in (True, "true"):
             merged = {**strip_server(existing), **clean(payload)}
-            if entity != "Payment" and "TotalAmt" not in payload:
-                merged.pop("TotalAmt", None)  # derived from the lines, which may have changed
         else:
             merged = clean(payload)
+        if entity != "Payment" and _same_amount(merged.get("TotalAmt"), existing.get("TotalAmt")):
+            # An echoed total (a full update of a read object) is derived, not a claim about
+            # new lines; only a changed TotalAmt is checked against the lines.
+            merged.pop("TotalAmt", None)
         obj = self._prepare(company, entity, merged, existing, allow_dup)
         for key in ("Id", "SyncToken", "MetaData", "domain", "sparse"):
             obj[key] = existing[key]
@@ -389,6 +391,13 @@ def _clean_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean_value(v) for v in value]
     return value
+
+
+def _same_amount(a: Any, b: Any) -> bool:
+    try:
+        return a is not None and b is not None and ledger.dec(a) == ledger.dec(b)
+    except ArithmeticError:  # decimal.InvalidOperation: not a number, so not an echo
+        return False
 
 
 def strip_server(obj: Entity) -> Entity:

@@ -598,10 +598,11 @@ def _journal_entity(ctx: Ctx, detail: Entity, account: Entity) -> None:
         return
     entity = detail.get("Entity", {})
     kind = str(entity.get("Type") or entity.get("EntityRef", {}).get("type") or "")
-    if kind.casefold() != wanted.casefold():
+    if kind.casefold() != wanted.casefold() or not entity.get("EntityRef"):
         raise faults.business(
             f"A line on {account['Name']} needs an Entity of type {wanted}", "Entity"
         )
+    referenced(ctx, entity, "EntityRef", wanted)
 
 
 PAYMENT_ACCOUNT_TYPES = {"Cash": {"Bank"}, "Check": {"Bank"}, "CreditCard": {"Credit Card"}}

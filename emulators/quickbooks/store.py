@@ -7,7 +7,6 @@ after every change and read back at start-up.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
 from dataclasses import dataclass, field
@@ -167,26 +166,21 @@ class Store:
     def save(self) -> None:
         if self.state_file is None:
             return
-        with self.lock:
+        with self.lock:  # whole write under the lock: concurrent saves must not interleave
             state = {
                 "next_realm": self._next_realm,
                 "oauth": self.oauth,
                 "companies": {r: c.__dict__ for r, c in self.companies.items()},
             }
-            text = jsonio.dumps(state)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.state_file)
+            tmp = self.state_file.with_suffix(".tmp")
+            tmp.write_text(jsonio.dumps(state))
+            os.replace(tmp, self.state_file)
 
     def _load(self, path: Path) -> None:
         state = jsonio.loads(path.read_text())
         self._next_realm = int(state["next_realm"])
         self.oauth = state["oauth"]
         self.companies = {r: Company(**c) for r, c in state["companies"].items()}
-
-    def snapshot(self, realm_id: str) -> dict[str, Any]:
-        with self.lock:
-            return copy.deepcopy(self.companies[realm_id].entities)
 
 
 def new_account(name: str, acct_type: str, subtype: str, currency: str) -> Entity:

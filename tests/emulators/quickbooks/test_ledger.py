@@ -46,6 +46,7 @@ operations = st.lists(
         ),
         st.tuples(st.just("invoice_paid"), cents, st.integers(min_value=0, max_value=100)),
         st.tuples(st.just("void_last_receipt"), st.just(D(0)), st.just(None)),
+        st.tuples(st.just("reprice_last_receipt"), cents, st.just(None)),
         st.tuples(st.just("delete_last_purchase"), st.just(D(0)), st.just(None)),
     ),
     min_size=1,
@@ -206,6 +207,27 @@ class Model:
         )
         for name, amount in effect:
             self.balance[name] -= amount
+
+    def reprice_last_receipt(self, amount: Decimal, _arg: None) -> None:
+        if not self.receipts:
+            return
+        doc, effect = self.receipts.pop()
+        account = effect[0][0]
+        new_effect = [(account, amount), ("Services", -amount)]
+        updated = self.conn.create(
+            "SalesReceipt",
+            {
+                "Id": doc["Id"],
+                "SyncToken": doc["SyncToken"],
+                "sparse": True,
+                "Line": [sales_line(self.services, str(amount))],
+            },
+        )
+        for name, old in effect:
+            self.balance[name] -= old
+        for name, new in new_effect:
+            self.balance[name] += new
+        self.receipts.append((updated, new_effect))
 
     def delete_last_purchase(self, _amount: Decimal, _arg: None) -> None:
         if not self.purchases:
