@@ -7,12 +7,16 @@ PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-# Development defaults for `make run`; export your own values to override them.
+# Development defaults for `make run`: the product talks to the local emulators (credentials
+# below are the emulators' public demo values). Export your own values to override them.
 export DEBUG ?= true
 export STRIPE_API_BASE ?= http://127.0.0.1:12111
 export STRIPE_CONNECT_BASE ?= http://127.0.0.1:12111
+export INTUIT_ENVIRONMENT ?= sandbox
 export INTUIT_API_BASE ?= http://127.0.0.1:12112
-export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_configuration
+export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_sandbox_configuration/
+export INTUIT_CLIENT_ID ?= ABemulatorClientId0000000000000000000000000000000
+export INTUIT_CLIENT_SECRET ?= emulatorClientSecret0000000000000000000
 
 .PHONY: help run test lint format bench install migrate demo clean
 
@@ -33,7 +37,7 @@ demo: migrate ## Create the demo login (and print it)
 	$(RUN) python manage.py seed_demo
 
 run: demo ## Web, worker, beat and the local emulators on 127.0.0.1, with a demo login
-	@mkdir -p var/celery/out var/celery/processed
+	@mkdir -p var/celery/out var/celery/processed var/celery/control
 	$(RUN) honcho start --procfile Procfile.dev --no-colour
 
 test: install ## Run the whole suite (SQLite; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
