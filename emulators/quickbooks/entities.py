@@ -149,7 +149,7 @@ class Api:
         rules.closed_on_or_before(self._ctx(company, entity, existing, False), existing["TxnDate"])
         self._refuse_if_deposited(company, entity, existing)
         self._refuse_if_paid(company, entity, existing)
-        del company.table(entity)[existing["Id"]]
+        company.unput(entity, existing["Id"])
         ledger.unbook(company, entity, existing["Id"])
         now = self.store.clock.now().isoformat(timespec="seconds")
         company.deleted.append({"entity": entity, "Id": existing["Id"], "time": now})
@@ -297,10 +297,15 @@ class Api:
         if entity is None:
             raise faults.query_invalid(f"Invalid entity name {parsed.entity}")
         with self.store.lock:
-            found = query.run(parsed, self.rows(company, entity))
+            if _uses_derived_fields(parsed):
+                found = query.run(parsed, self.rows(company, entity))
+                chunk = query.page(parsed, found)
+            else:
+                # Filter and sort the stored objects, render only the page asked for.
+                found = query.run(parsed, _candidates(company, entity, parsed))
+                chunk = [self.render(company, entity, o) for o in query.page(parsed, found)]
         if parsed.count:
             return {"totalCount": len(found)}
-        chunk = query.page(parsed, found)
         if not chunk:
             return {}
         return {entity: chunk, "startPosition": parsed.start, "maxResults": len(chunk)}
@@ -374,6 +379,26 @@ class Api:
             return {"bId": bid, entity: self.post(company, entity, item[entity], params)}
         except faults.QBOFault as fault:
             return {"bId": bid, "Fault": fault.item_body()}
+
+
+DERIVED_FIELDS = {"Balance", "HomeBalance", "CurrentBalance", "CurrentBalanceWithSubAccounts"}
+
+
+def _uses_derived_fields(parsed: query.Query) -> bool:
+    fields = [c.field for c in parsed.where] + [name for name, _desc in parsed.order]
+    return any(f.split(".")[0] in DERIVED_FIELDS for f in fields)
+
+
+def _candidates(company: Company, entity: str, parsed: query.Query) -> list[Entity]:
+    """Stored objects that may match; DocNumber = / IN use the index (the outbox's lookup)."""
+    for cond in parsed.where:
+        if cond.field == "DocNumber" and cond.op in ("=", "IN"):
+            found: dict[str, Entity] = {}
+            for value in cond.values:
+                for _entity, obj in company.lookup("doc", entity, str(value).casefold()):
+                    found[obj["Id"]] = obj
+            return list(found.values())
+    return company.all(entity)
 
 
 def clean(payload: Entity) -> Entity:

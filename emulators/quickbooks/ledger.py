@@ -8,7 +8,6 @@ zero. Balances are kept in Decimal; nothing here touches float.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -144,20 +143,32 @@ _BUILDERS = {
 
 def book(company: Company, entity: str, doc: Entity) -> None:
     """Record (or replace) the postings of a document; voided documents post nothing."""
-    key = f"{entity}:{doc['Id']}"
+    unbook(company, entity, doc["Id"])
     postings = [] if doc.get("_voided") else postings_for(company, entity, doc)
-    ledger = company.entities.setdefault("_Ledger", {})
-    if postings:
-        ledger[key] = {
-            "TxnDate": doc.get("TxnDate", ""),
-            "postings": [[p.account_id, p.amount, p.home] for p in postings],
-        }
-    else:
-        ledger.pop(key, None)
+    if not postings:
+        return
+    rows = [[p.account_id, p.amount, p.home] for p in postings]
+    company.entities.setdefault("_Ledger", {})[f"{entity}:{doc['Id']}"] = {
+        "TxnDate": doc.get("TxnDate", ""),
+        "postings": rows,
+    }
+    _add_to_sums(company, rows, 1)
 
 
 def unbook(company: Company, entity: str, doc_id: str) -> None:
-    company.entities.setdefault("_Ledger", {}).pop(f"{entity}:{doc_id}", None)
+    old = company.entities.setdefault("_Ledger", {}).pop(f"{entity}:{doc_id}", None)
+    if old is not None:
+        _add_to_sums(company, old["postings"], -1)
+
+
+def _add_to_sums(company: Company, rows: list[list[Any]], sign: int) -> None:
+    # Running totals per account, so an Account query does not re-add the whole ledger.
+    if company._sums is None:
+        return  # built lazily from the ledger on first read
+    for account_id, amount, home in rows:
+        sums = company._sums.setdefault(account_id, [ZERO, ZERO])
+        sums[0] += sign * dec(amount)
+        sums[1] += sign * dec(home)
 
 
 def all_postings(company: Company, as_of: str | None = None) -> list[Posting]:
@@ -169,17 +180,29 @@ def all_postings(company: Company, as_of: str | None = None) -> list[Posting]:
     return out
 
 
+def _sums(company: Company, as_of: str | None) -> dict[str, list[Any]]:
+    if as_of is None and company._sums is not None:
+        return company._sums
+    sums: dict[str, list[Any]] = {}
+    for p in all_postings(company, as_of):
+        total = sums.setdefault(p.account_id, [ZERO, ZERO])
+        total[0] += p.amount
+        total[1] += p.home
+    if as_of is None:
+        company._sums = sums
+    return sums
+
+
 def balances(company: Company, as_of: str | None = None) -> dict[str, dict[str, Decimal]]:
     """Per account: debit-positive balance in the account's currency and in home currency."""
-    own: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    home: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    currency = {a["Id"]: a["CurrencyRef"]["value"] for a in company.all("Account")}
-    for p in all_postings(company, as_of):
-        # A home-currency account moves by the home amount of a foreign document.
-        foreign_doc_in_home_account = currency.get(p.account_id) == company.home_currency
-        own[p.account_id] += p.home if foreign_doc_in_home_account else p.amount
-        home[p.account_id] += p.home
-    return {a: {"balance": own[a], "home": home[a]} for a in currency}
+    sums = _sums(company, as_of)
+    out = {}
+    for account in company.all("Account"):
+        amount, home = sums.get(account["Id"], [ZERO, ZERO])
+        # A home-currency account moves by the home amount of a foreign-currency document.
+        in_home = account["CurrencyRef"]["value"] == company.home_currency
+        out[account["Id"]] = {"balance": home if in_home else amount, "home": home}
+    return out
 
 
 def current_balance(account: Entity, debit_positive: Decimal) -> Decimal:

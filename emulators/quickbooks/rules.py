@@ -120,12 +120,12 @@ def same_name(a: Any, b: Any) -> bool:
 
 def unique_name(ctx: Ctx, value: str, entities: tuple[str, ...], field: str) -> None:
     own_id = ctx.existing["Id"] if ctx.existing else None
-    for entity in entities:
-        for other in ctx.company.all(entity):
-            if other["Id"] != own_id and same_name(other.get(field), value):
-                if entities == PEOPLE:
-                    raise faults.duplicate_name()
-                raise faults.duplicate_list_name(entity.lower())
+    scope = "people" if entities == PEOPLE else entities[0]
+    for _entity, other in ctx.company.lookup("name", scope, value.casefold()):
+        if other["Id"] != own_id:
+            if entities == PEOPLE:
+                raise faults.duplicate_name()
+            raise faults.duplicate_list_name(entities[0].lower())
 
 
 # ---- list entities ---------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def _doc_number(ctx: Ctx, obj: Entity) -> None:
     if not custom or ctx.allow_duplicate_doc_number:
         return
     own_id = ctx.existing["Id"] if ctx.existing else None
-    for other in ctx.company.all(ctx.entity):
+    for _entity, other in ctx.company.lookup("doc", ctx.entity, str(number).casefold()):
         if other["Id"] != own_id and other.get("DocNumber") == number:
             raise faults.duplicate_doc_number(str(number), TXN_TYPE_NAMES[ctx.entity], other["Id"])
 
@@ -466,10 +466,10 @@ def _apply_link(ctx: Ctx, payment: Entity, link: Entity, amount: Decimal) -> Dec
 def applied_to(company: Company, txn_type: str, txn_id: str, skip_payment: str | None) -> Decimal:
     """What payments have applied to an invoice or credit memo (its TotalAmt minus Balance)."""
     total = ZERO
-    for payment in company.all("Payment"):
-        if payment["Id"] == skip_payment or payment.get("_voided"):
+    for entity, holder in company.lookup("link", txn_type, txn_id):
+        if entity != "Payment" or holder.get("_voided") or holder["Id"] == skip_payment:
             continue
-        for line in payment.get("Line", []):
+        for line in holder.get("Line", []):
             for link in line.get("LinkedTxn", []):
                 if link.get("TxnType") == txn_type and str(link.get("TxnId")) == txn_id:
                     total += dec(line["Amount"])
@@ -537,11 +537,9 @@ def _deposit_link(ctx: Ctx, line: Entity, amount: Decimal) -> None:
 
 
 def deposited_by(company: Company, txn_type: str, txn_id: str) -> str | None:
-    for deposit in company.all("Deposit"):
-        for line in deposit.get("Line", []):
-            for link in line.get("LinkedTxn", []):
-                if link.get("TxnType") == txn_type and str(link.get("TxnId")) == txn_id:
-                    return str(deposit["Id"])
+    for entity, holder in company.lookup("link", txn_type, txn_id):
+        if entity == "Deposit":
+            return str(holder["Id"])
     return None
 
 

@@ -25,6 +25,29 @@ def iso(clock: Clock) -> str:
     return clock.now().isoformat(timespec="seconds")
 
 
+PEOPLE = ("Customer", "Vendor", "Employee")
+NAMED = ("Account", "Item", "Class", "Department", "PaymentMethod")
+LINK_HOLDERS = ("Payment", "Deposit")
+IndexKey = tuple[str, str, str]
+
+
+def index_keys(entity: str, obj: Entity) -> list[IndexKey]:
+    """Lookup keys for the rules that would otherwise scan every entity of a company:
+    DocNumber per type, names per namespace, and LinkedTxn targets of payments and deposits."""
+    keys: list[IndexKey] = []
+    if obj.get("DocNumber"):
+        keys.append(("doc", entity, str(obj["DocNumber"]).casefold()))
+    if entity in PEOPLE and obj.get("DisplayName"):
+        keys.append(("name", "people", str(obj["DisplayName"]).casefold()))
+    if entity in NAMED and obj.get("Name"):
+        keys.append(("name", entity, str(obj["Name"]).casefold()))
+    if entity in LINK_HOLDERS:
+        for line in obj.get("Line", []):
+            for link in line.get("LinkedTxn", []):
+                keys.append(("link", str(link.get("TxnType")), str(link.get("TxnId"))))
+    return keys
+
+
 @dataclass
 class Company:
     realm_id: str
@@ -33,6 +56,46 @@ class Company:
     next_id: int = 1
     deleted: list[dict[str, str]] = field(default_factory=list)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Derived, never persisted: rebuilt from `entities` on first use.
+    _index: dict[IndexKey, set[tuple[str, str]]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    _sums: dict[str, list[Any]] | None = field(default=None, compare=False, repr=False)
+
+    def lookup(self, kind: str, scope: str, value: str) -> list[tuple[str, Entity]]:
+        """(entity name, entity) pairs indexed under (kind, scope, value), e.g.
+        ("doc", "SalesReceipt", "ch_1") or ("link", "Invoice", "145")."""
+        found = []
+        for entity, entity_id in sorted(self.index().get((kind, scope, value), ())):
+            obj = self.get(entity, entity_id)
+            if obj is not None:
+                found.append((entity, obj))
+        return found
+
+    def index(self) -> dict[IndexKey, set[tuple[str, str]]]:
+        if self._index is None:
+            self._index = {}
+            for entity, table in self.entities.items():
+                for obj in table.values():
+                    self._add_keys(entity, obj)
+        return self._index
+
+    def _add_keys(self, entity: str, obj: Entity) -> None:
+        assert self._index is not None
+        for key in index_keys(entity, obj):
+            self._index.setdefault(key, set()).add((entity, obj["Id"]))
+
+    def put(self, entity: str, obj: Entity) -> None:
+        self.unput(entity, obj["Id"])
+        self.table(entity)[obj["Id"]] = obj
+        if self._index is not None:
+            self._add_keys(entity, obj)
+
+    def unput(self, entity: str, entity_id: str) -> None:
+        old = self.entities.get(entity, {}).pop(entity_id, None)
+        if old is not None and self._index is not None:
+            for key in index_keys(entity, old):
+                self._index.get(key, set()).discard((entity, entity_id))
 
     def table(self, entity: str) -> dict[str, Entity]:
         return self.entities.setdefault(entity, {})
@@ -115,13 +178,13 @@ class Store:
         obj["domain"] = "QBO"
         obj["sparse"] = False
         obj["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
-        company.table(entity)[obj["Id"]] = obj
+        company.put(entity, obj)
         return obj
 
     def stamp_update(self, company: Company, entity: str, obj: Entity) -> Entity:
         obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
         obj["MetaData"] = {**obj["MetaData"], "LastUpdatedTime": iso(self.clock)}
-        company.table(entity)[obj["Id"]] = obj
+        company.put(entity, obj)
         return obj
 
     # ---- seeding -----------------------------------------------------------------------------
@@ -170,7 +233,7 @@ class Store:
             state = {
                 "next_realm": self._next_realm,
                 "oauth": self.oauth,
-                "companies": {r: c.__dict__ for r, c in self.companies.items()},
+                "companies": {r: _persisted(c) for r, c in self.companies.items()},
             }
             tmp = self.state_file.with_suffix(".tmp")
             tmp.write_text(jsonio.dumps(state))
@@ -181,6 +244,10 @@ class Store:
         self._next_realm = int(state["next_realm"])
         self.oauth = state["oauth"]
         self.companies = {r: Company(**c) for r, c in state["companies"].items()}
+
+
+def _persisted(company: Company) -> dict[str, Any]:
+    return {k: v for k, v in company.__dict__.items() if not k.startswith("_")}
 
 
 def new_account(name: str, acct_type: str, subtype: str, currency: str) -> Entity:

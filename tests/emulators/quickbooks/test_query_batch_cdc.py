@@ -213,3 +213,16 @@ def test_it_limits_cdc_to_30_days(conn: Conn) -> None:
 
     assert fault_code(conn.get("cdc", entities="Customer", changedSince=too_old)) == "2010"
     assert fault_code(conn.get("cdc", entities="Customer")) == "2020"
+
+
+def test_it_finds_documents_by_doc_number_through_the_index(conn: Conn) -> None:
+    item = conn.item("Services")["Id"]
+    for number in ("ch_A", "ch_B", "ch_C"):
+        conn.create("SalesReceipt", {"DocNumber": number, "Line": [sales_line(item, "1.00")]})
+
+    found = conn.query("select * from SalesReceipt where DocNumber in ('ch_a', 'ch_C', 'nope')")
+
+    assert [r["DocNumber"] for r in found["SalesReceipt"]] == ["ch_A", "ch_C"]
+    assert conn.query("select count(*) from SalesReceipt where DocNumber = 'CH_B'") == {
+        "totalCount": 1
+    }
