@@ -114,9 +114,7 @@ def test_it_confirms_a_payment_intent_in_a_second_step(client: stripe.StripeClie
     charge = client.v1.charges.retrieve(pi.latest_charge)
     assert charge.payment_method == pm.id
     assert charge.payment_method_details.card.brand == "mastercard"
-    assert [p.id for p in client.v1.payment_intents.list({"customer": customer.id}).data] == [
-        pi.id
-    ]
+    assert [p.id for p in client.v1.payment_intents.list({"customer": customer.id}).data] == [pi.id]
 
 
 def test_it_creates_legacy_charges_from_test_tokens(client: stripe.StripeClient) -> None:
@@ -232,9 +230,7 @@ def test_it_paginates_with_cursors(client: stripe.StripeClient) -> None:
 
 def test_it_expands_nested_properties_on_lists(client: stripe.StripeClient) -> None:
     pay(client, 1000)
-    intents = client.v1.payment_intents.list(
-        {"expand": ["data.latest_charge.balance_transaction"]}
-    )
+    intents = client.v1.payment_intents.list({"expand": ["data.latest_charge.balance_transaction"]})
     bt = intents.data[0].latest_charge.balance_transaction
     assert bt.object == "balance_transaction" and bt.amount == 1000
     with pytest.raises(stripe.InvalidRequestError) as raised:
