@@ -20,7 +20,7 @@ from tests.connections.conftest import connect_quickbooks
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOK_SECRET = "whsec_logcheck0123456789abcdef"
+WEBHOOK_SECRET = "whsec_logcheck_0123_not_real"
 
 
 def test_it_keeps_every_secret_out_of_the_logs(

@@ -66,8 +66,8 @@ def test_it_survives_key_rotation_and_retirement(world: World) -> None:
     ("line", "secret"),
     [
         (f"using key {SECRET}", SECRET),
-        ("rk_live_abcdefghijklmnop0123 refused", "abcdefghijklmnop0123"),
-        ("secret whsec_abcdefghij0123456789", "abcdefghij0123456789"),
+        ("rk_test_abcdefghijklmnop0123 refused", "abcdefghijklmnop0123"),
+        ("secret whsec_abcdefghij012345", "abcdefghij012345"),
         ("Authorization: Bearer eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl", "eyJzdWIiOiIx"),
         ("headers={'Authorization': 'Basic Y2xpZW50OnNlY3JldA=='}", "Y2xpZW50OnNlY3JldA"),
         ('{"access_token": "AB11xyzSECRETTOKEN", "x": 1}', "AB11xyzSECRETTOKEN"),
