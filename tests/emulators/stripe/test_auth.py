@@ -103,8 +103,12 @@ def test_it_rejects_a_reused_idempotency_key_with_other_params(
 def test_it_replays_a_card_error_for_the_same_idempotency_key(
     client: stripe.StripeClient,
 ) -> None:
-    params = {"amount": 500, "currency": "usd", "payment_method": "pm_card_chargeDeclined",
-              "confirm": True}  # fmt: skip
+    params = {
+        "amount": 500,
+        "currency": "usd",
+        "payment_method": "pm_card_chargeDeclined",
+        "confirm": True,
+    }
     for _ in range(2):
         with pytest.raises(stripe.CardError):
             client.v1.payment_intents.create(params, {"idempotency_key": "decline-1"})

@@ -35,9 +35,13 @@ def test_it_deletes_customers(client: stripe.StripeClient) -> None:
 def test_it_creates_products_and_prices(client: stripe.StripeClient) -> None:
     product = client.v1.products.create({"name": "Pro plan"})
     price = client.v1.prices.create(
-        {"product": product.id, "unit_amount": 4900, "currency": "usd",
-         "recurring": {"interval": "month"}}
-    )  # fmt: skip
+        {
+            "product": product.id,
+            "unit_amount": 4900,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        }
+    )
     assert price.id.startswith("price_") and price.type == "recurring"
     assert client.v1.products.retrieve(product.id).default_price == price.id
     assert [p.id for p in client.v1.prices.list({"product": product.id}).data] == [price.id]
@@ -72,9 +76,16 @@ def test_it_settles_in_an_added_settlement_currency_without_conversion(
         {"type": "standard", "country": "US", "default_currency": "usd"}
     )
     client.v1.accounts.external_accounts.create(
-        account.id, {"external_account": {"object": "bank_account", "country": "US",
-                                           "currency": "eur", "account_number": "000123456789"}}
-    )  # fmt: skip
+        account.id,
+        {
+            "external_account": {
+                "object": "bank_account",
+                "country": "US",
+                "currency": "eur",
+                "account_number": "000123456789",
+            }
+        },
+    )
     charge = pay(client, 5000, "eur", "pm_card_de", {"stripe_account": account.id})
     assert charge.balance_transaction.currency == "eur"
     assert charge.balance_transaction.exchange_rate is None
@@ -85,9 +96,13 @@ def test_it_declines_pm_card_charge_declined_with_a_card_error(
 ) -> None:
     with pytest.raises(stripe.CardError) as raised:
         client.v1.payment_intents.create(
-            {"amount": 500, "currency": "usd", "payment_method": "pm_card_chargeDeclined",
-             "confirm": True}
-        )  # fmt: skip
+            {
+                "amount": 500,
+                "currency": "usd",
+                "payment_method": "pm_card_chargeDeclined",
+                "confirm": True,
+            }
+        )
     assert raised.value.code == "card_declined"
     assert raised.value.http_status == 402
     failed = client.v1.charges.list().data[0]
@@ -149,9 +164,14 @@ def test_it_invoices_with_taxes_and_invoice_payments(client: stripe.StripeClient
         {"customer": customer.id, "default_tax_rates": [rate.id], "auto_advance": False}
     )
     client.v1.invoice_items.create(
-        {"customer": customer.id, "invoice": invoice.id, "amount": 1000, "currency": "usd",
-         "description": "Consulting"}
-    )  # fmt: skip
+        {
+            "customer": customer.id,
+            "invoice": invoice.id,
+            "amount": 1000,
+            "currency": "usd",
+            "description": "Consulting",
+        }
+    )
     invoice = client.v1.invoices.finalize_invoice(invoice.id)
     assert invoice.status == "open" and invoice.total == 1100
     assert [(t.amount, t.taxable_amount) for t in invoice.total_taxes] == [(100, 1000)]
@@ -203,9 +223,13 @@ def test_it_forgets_events_after_30_days(emu: RunningEmulator, client: stripe.St
 
 def test_it_manages_webhook_endpoints(client: stripe.StripeClient) -> None:
     endpoint = client.v1.webhook_endpoints.create(
-        {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"], "connect": True,
-         "api_version": "2026-10-28.endive"}
-    )  # fmt: skip
+        {
+            "url": "http://127.0.0.1:9/hook",
+            "enabled_events": ["*"],
+            "connect": True,
+            "api_version": "2026-10-28.endive",
+        }
+    )
     assert endpoint.secret.startswith("whsec_") and endpoint.connect is True
     assert [e.id for e in client.v1.webhook_endpoints.list().data] == [endpoint.id]
     updated = client.v1.webhook_endpoints.update(endpoint.id, {"disabled": True})
