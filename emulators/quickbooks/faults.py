@@ -176,21 +176,38 @@ def batch_too_large(count: int, limit: int) -> QBOFault:
     )
 
 
-def authentication_failed(detail: str) -> dict[str, Any]:
-    """The 401 body QBO really sends: lower-case keys and type AUTHENTICATION (docs §1.3)."""
+def authentication_failed(detail: str, time_ms: int) -> dict[str, Any]:
+    """The 401 body QBO really sends: lower-case keys, type AUTHENTICATION, epoch-ms time
+    (python-quickbooks issue #250)."""
+    return _lowercase_fault(
+        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        detail,
+        "3200",
+        "AUTHENTICATION",
+        time_ms,
+    )
+
+
+def authorization_failed(time_ms: int) -> dict[str, Any]:
+    """403 for a valid token used on a company it does not grant (oauth-jsclient issue #2)."""
+    return _lowercase_fault(
+        "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+        None,
+        "3100",
+        "SERVICE",
+        time_ms,
+    )
+
+
+def _lowercase_fault(
+    message: str, detail: str | None, code: str, kind: str, time_ms: int
+) -> dict[str, Any]:
     return {
         "warnings": None,
         "intuitObject": None,
         "fault": {
-            "error": [
-                {
-                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                    "detail": detail,
-                    "code": "3200",
-                    "element": None,
-                }
-            ],
-            "type": "AUTHENTICATION",
+            "error": [{"message": message, "detail": detail, "code": code, "element": None}],
+            "type": kind,
         },
         "report": None,
         "queryResponse": None,
@@ -198,7 +215,7 @@ def authentication_failed(detail: str) -> dict[str, Any]:
         "attachableResponse": [],
         "syncErrorResponse": None,
         "requestId": None,
-        "time": 0,
+        "time": time_ms,
         "status": None,
         "cdcresponse": [],
     }

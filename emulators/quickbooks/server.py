@@ -277,13 +277,12 @@ class Emulator:
         header = request.headers.get("Authorization", "")
         granted = self.oauth.realm_for_bearer(header)
         company = self.store.company(realm)
-        if granted is None or granted != realm or company is None:
-            detail = (
-                self.oauth.why_rejected(header)
-                if granted is None
-                else ("Token not valid for this company")
-            )
-            return json_response(faults.authentication_failed(detail), 401)
+        time_ms = int(self.clock.timestamp() * 1000)
+        if granted is None:
+            detail = self.oauth.why_rejected(header)
+            return json_response(faults.authentication_failed(detail, time_ms), 401)
+        if granted != realm or company is None:
+            return json_response(faults.authorization_failed(time_ms), 403)
         try:
             with self.throttle.admit(realm, batch=batch):
                 return self._injected(request, company, run, write, batch, wrap_time)

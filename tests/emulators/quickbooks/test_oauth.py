@@ -175,7 +175,8 @@ def test_it_refuses_a_token_for_another_company(qbo: RunningEmulator) -> None:
         timeout=5,
     )
 
-    assert response.status_code == 401
+    assert response.status_code == 403
+    assert response.json()["fault"]["error"][0]["code"] == "3100"
 
 
 def test_it_serves_userinfo_for_a_valid_access_token(conn: Conn) -> None:
