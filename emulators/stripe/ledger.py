@@ -531,7 +531,8 @@ def bank_for(book: Book, currency: str, destination: str | None) -> dict[str, An
 
 
 def arrival_for(now: int) -> int:
-    return next_midnight(now) + DAY
+    # Standard payouts arrive the next day in the emulator (Stripe: 1-2 business days, US).
+    return next_midnight(now)
 
 
 def create_payout(
@@ -617,6 +618,8 @@ def payout_arrive(book: Book, payout: dict[str, Any]) -> None:
     bank = book.acct["_bank_accounts"].get(payout["destination"], {})
     failure = cards.FAILING_ACCOUNT_NUMBERS.get(bank.get("_account_number", ""))
     if failure:
+        # Stripe marks the bank account errored and holds payouts until it is replaced.
+        bank["status"] = "errored"
         fail_payout(book, payout, failure)
         return
     previous = {"status": payout["status"]}
@@ -680,12 +683,18 @@ def sweep(book: Book) -> list[dict[str, Any]]:
     payouts = []
     for currency, items in sorted(by_currency.items()):
         total = sum(bt["net"] for bt in items)
-        has_bank = any(b["currency"] == currency for b in book.acct["_bank_accounts"].values())
-        if total > 0 and has_bank:
+        if total > 0 and _payable_bank(book, currency):
             payouts.append(
                 create_payout(book, amount=total, currency=currency, automatic=True, swept=items)
             )
     return payouts
+
+
+def _payable_bank(book: Book, currency: str) -> bool:
+    return any(
+        b["currency"] == currency and b["default_for_currency"] and b["status"] != "errored"
+        for b in book.acct["_bank_accounts"].values()
+    )
 
 
 def schedule_due(account: dict[str, Any], midnight: int) -> bool:
