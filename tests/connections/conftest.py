@@ -12,6 +12,10 @@ from django.test import Client, override_settings
 
 from connections.providers.quickbooks import client as qbo_client
 from emulators.quickbooks.testing import RunningEmulator, discovery_url, serve
+from emulators.stripe import store as stripe_store
+from emulators.stripe import testing as stripe_testing
+from emulators.stripe.testing import RunningEmulator as StripeEmulator
+from emulators.stripe.testing import serve as serve_stripe
 
 
 class OAuthCalls:
@@ -69,3 +73,18 @@ def connect_quickbooks(client: Client, slug: str, company_name: str = "Acme Book
     start = client.post(f"/o/{slug}/connections/quickbooks/start/")
     assert start.status_code == 302, start.content
     return approve_on_intuit(start["Location"], company_name)
+
+
+@pytest.fixture
+def stripe_emu() -> Iterator[StripeEmulator]:
+    with serve_stripe() as emulator, override_settings(
+        STRIPE_API_BASE=emulator.url,
+        STRIPE_CONNECT_BASE=emulator.url,
+        STRIPE_SECRET_KEY=stripe_testing.PLATFORM_KEY,
+        STRIPE_CONNECT_CLIENT_ID=stripe_testing.CONNECT_CLIENT_ID,
+        STRIPE_APP_CLIENT_ID=stripe_store.APP_CLIENT_ID,
+        # The app publisher's secret key authenticates the Stripe Apps token exchange.
+        STRIPE_APP_CLIENT_SECRET=stripe_testing.PLATFORM_KEY,
+        STRIPE_APP_AUTHORIZE_URL=f"{emulator.url}/oauth/v2/authorize",
+    ):
+        yield emulator
