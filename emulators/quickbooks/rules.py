@@ -330,6 +330,9 @@ def _lines(obj: Entity) -> list[Entity]:
     if not isinstance(lines, list):
         raise faults.invalid_value("Line", "Line must be a list")
     for n, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            raise faults.invalid_value("Line", "Each Line must be an object")
+        line.setdefault("Id", str(n))
         line.setdefault("LineNum", n)
     return lines
 
@@ -338,7 +341,15 @@ def _lines(obj: Entity) -> list[Entity]:
 
 
 def _sales_lines(ctx: Ctx, obj: Entity, currency: str) -> Decimal:
-    total = ZERO
+    # QBO appends its own SubTotalLineDetail line to sales forms; a client echoing it back on
+    # update must not count it twice, so it is dropped here and rebuilt below.
+    if isinstance(obj.get("Line"), list):
+        obj["Line"] = [
+            line
+            for line in obj["Line"]
+            if not (isinstance(line, dict) and line.get("DetailType") == "SubTotalLineDetail")
+        ]
+    total = subtotal = ZERO
     for line in _lines(obj):
         kind = line.get("DetailType")
         if kind == "SalesItemLineDetail":
@@ -348,6 +359,7 @@ def _sales_lines(ctx: Ctx, obj: Entity, currency: str) -> Decimal:
             _qty_times_price(detail, amount, currency)
             line["Amount"] = amount
             total += amount
+            subtotal += amount
         elif kind == "DiscountLineDetail":
             detail = line["DiscountLineDetail"]
             amount = money(need(line, "Amount"), currency, "Amount")
@@ -358,7 +370,7 @@ def _sales_lines(ctx: Ctx, obj: Entity, currency: str) -> Decimal:
             referenced(ctx, detail, "DiscountAccountRef", "Account")
             line["Amount"] = amount
             total -= amount
-        elif kind in ("SubTotalLineDetail", "DescriptionOnly"):
+        elif kind == "DescriptionOnly":
             continue
         else:
             raise faults.invalid_value("DetailType", f"Unsupported line DetailType {kind}")
@@ -366,6 +378,9 @@ def _sales_lines(ctx: Ctx, obj: Entity, currency: str) -> Decimal:
     if tax not in (None, ""):
         obj["TxnTaxDetail"]["TotalTax"] = money(tax, currency, "TotalTax")
         total += obj["TxnTaxDetail"]["TotalTax"]
+    obj["Line"].append(
+        {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    )
     return total
 
 

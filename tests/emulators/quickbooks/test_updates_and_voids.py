@@ -211,3 +211,27 @@ def test_it_runs_unvalidated_with_one_warning_without_the_xsd(
 
     assert [r.message for r in caplog.records if "not XSD-validated" in r.message] != []
     assert len(caplog.records) == 1
+
+
+def test_it_numbers_lines_and_adds_a_subtotal_line_like_qbo(conn: Conn) -> None:
+    item = conn.item("Services")["Id"]
+    receipt = conn.create(
+        "SalesReceipt", {"Line": [sales_line(item, "2.00"), sales_line(item, "3.00")]}
+    )
+
+    assert [line["Id"] for line in receipt["Line"][:2]] == ["1", "2"]
+    assert receipt["Line"][-1]["DetailType"] == "SubTotalLineDetail"
+    assert D(receipt["Line"][-1]["Amount"]) == D("5.00")
+
+
+def test_it_does_not_count_an_echoed_subtotal_line_twice(conn: Conn) -> None:
+    item = conn.item("Services")["Id"]
+    receipt = conn.create("SalesReceipt", {"Line": [sales_line(item, "2.00")]})
+
+    updated = conn.create("SalesReceipt", receipt)  # full update sending back every line
+
+    assert D(updated["TotalAmt"]) == D("2.00")
+    assert [line["DetailType"] for line in updated["Line"]] == [
+        "SalesItemLineDetail",
+        "SubTotalLineDetail",
+    ]
