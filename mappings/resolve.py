@@ -1,0 +1,95 @@
+"""Pure lookups: ledger row + Mappings → the QBO account or item refs to post to.
+
+Anything that cannot be resolved raises `MissingMapping`, which the planner reports as a
+"needs action" result; nothing falls back to a guess that would post to the wrong account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mappings.defaults import Mappings, Ref
+from syncs.ledger import LedgerTxn, LineItem
+
+
+class MissingMapping(LookupError):
+    """A required mapping is absent; `action` says what the user has to set."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
+
+
+def clearing_account(mappings: Mappings, currency: str) -> Ref:
+    try:
+        return mappings.clearing[currency]
+    except KeyError:
+        raise MissingMapping(
+            f"Map a Stripe Clearing account for {currency.upper()} (Settings → Accounts)"
+        ) from None
+
+
+def payout_bank(mappings: Mappings, currency: str) -> Ref:
+    try:
+        return mappings.payout_bank[currency]
+    except KeyError:
+        raise MissingMapping(
+            f"Choose the bank account {currency.upper()} payouts land in (Settings → Accounts)"
+        ) from None
+
+
+def topup_bank(mappings: Mappings, currency: str) -> Ref:
+    if currency in mappings.topup_bank:
+        return mappings.topup_bank[currency]
+    return payout_bank(mappings, currency)
+
+
+def fee_account(mappings: Mappings, fee_type: str) -> Ref:
+    """Where a fee of this type goes: its own mapping, else Stripe Fees."""
+    return mappings.fee_accounts.get(fee_type, mappings.fees)
+
+
+def category_account(mappings: Mappings, category: str, default: Ref) -> Ref:
+    return mappings.category_accounts.get(category, default)
+
+
+def item_for(mappings: Mappings, product_id: str | None) -> Ref:
+    """Stripe product → QBO item; unmapped (or no product) → the "Stripe Sales" item (§5)."""
+    if product_id is None:
+        return mappings.sales_item
+    return mappings.product_items.get(product_id, mappings.sales_item)
+
+
+def single_item(mappings: Mappings, line_items: Iterable[LineItem]) -> Ref:
+    """The one item of a sale whose lines all map to the same item, else "Stripe Sales"."""
+    items = {item_for(mappings, line.product_id) for line in line_items}
+    if len(items) == 1:
+        return items.pop()
+    return mappings.sales_item
+
+
+def refund_item(mappings: Mappings, txn: LedgerTxn) -> Ref:
+    """The item a refund credits: the mapped refund item, else the sale's own item (§2)."""
+    if mappings.refund_item is not None:
+        return mappings.refund_item
+    return single_item(mappings, txn.line_items)
+
+
+def customer_display_names(name: str, email: str, stripe_id: str | None) -> list[str]:
+    """Candidate DisplayNames for a new QBO customer, in the order §5 tries them.
+
+    QBO forbids ':' tab and newline and shares one namespace with vendors and employees
+    (docs/quickbooks-api.md §8.1), so the caller tries each until one is free.
+    """
+    clean = " ".join(name.replace(":", " ").split())[:100]
+    candidates: list[str] = []
+    if clean:
+        candidates.append(clean)
+        if email:
+            candidates.append(f"{clean} ({email})"[:100])
+    elif email:
+        candidates.append(email[:100])
+    if stripe_id:
+        base = (clean or email)[: 100 - len(stripe_id) - 3]
+        candidates.append(f"{base} ({stripe_id})" if base else stripe_id)
+    return list(dict.fromkeys(candidates))
