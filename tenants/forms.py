@@ -32,20 +32,24 @@ class SignupForm(forms.Form):
 
     organisation_name = forms.CharField(
         max_length=120,
-        required=False,
         label="Organisation name",
         help_text="Your firm or company. You can add client organisations later.",
+        error_messages={"required": "Enter the name of your organisation."},
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     invitation = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Someone joining by invitation gets that organisation, so needs no name of their own.
+        if self.data.get("invitation"):
+            self.fields["organisation_name"].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         token = cleaned.get("invitation", "")
         if token:
             self._check_invitation(token, cleaned.get("email", ""))
-        elif not cleaned.get("organisation_name", "").strip():
-            self.add_error("organisation_name", "Enter the name of your organisation.")
         return cleaned
 
     def _check_invitation(self, token: str, email: str) -> None:
