@@ -680,6 +680,7 @@ def topup(store: Store, livemode: bool, params: dict[str, Any], available: int) 
         "expected_availability_date": available,
         "failure_code": None,
         "failure_message": None,
+        "initiated_by": None,
         "livemode": livemode,
         "metadata": params.get("metadata", {}),
         "source": None,
