@@ -137,13 +137,31 @@ class Emulator:
         return self.oauth.authorize(request)
 
     def on_token(self, request: Request) -> Response:
-        return self.oauth.token(request)
+        grant = request.form.get("grant_type", "unknown")
+        return self._logged(request, f"oauth:token:{grant}", self.oauth.token(request))
 
     def on_revoke(self, request: Request) -> Response:
-        return self.oauth.revoke(request)
+        return self._logged(request, "oauth:revoke", self.oauth.revoke(request))
 
     def on_userinfo(self, request: Request) -> Response:
-        return self.oauth.userinfo(request)
+        return self._logged(request, "oauth:userinfo", self.oauth.userinfo(request))
+
+    def _logged(self, request: Request, endpoint: str, response: Response) -> Response:
+        """Log an OAuth call (refresh counts matter to the product) and tag it like Intuit."""
+        tid = str(uuid.uuid4())
+        response.headers["intuit_tid"] = tid
+        self.log.add(
+            {
+                "time": self._time(),
+                "method": request.method,
+                "path": request.path,
+                "endpoint": endpoint,
+                "realm": None,
+                "intuit_tid": tid,
+                "status": response.status_code,
+            }
+        )
+        return response
 
     def on_jwks(self, request: Request) -> Response:
         return self.oauth.jwks(request)

@@ -87,6 +87,16 @@ def test_it_logs_requests_with_counts_per_endpoint_and_company(conn: Conn) -> No
     assert last["intuit_tid"]
 
 
+def test_it_logs_oauth_token_calls_by_grant_type(conn: Conn) -> None:
+    conn.auth.refresh()
+    conn.auth.refresh()
+
+    counts = _admin(conn.qbo, "requests")["counts"]["by_endpoint"]  # type: ignore[index]
+
+    assert counts["oauth:token:authorization_code"] == 1
+    assert counts["oauth:token:refresh_token"] == 2
+
+
 def test_it_switches_faults_and_rejects_unknown_switches(conn: Conn) -> None:
     switches = _admin(conn.qbo, "faults", {"fail_next": 1, "error_status": 500})
 
