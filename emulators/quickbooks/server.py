@@ -433,7 +433,11 @@ class Emulator:
         limits = self.throttle.limits
         if request.method == "POST":
             for key, value in _json_body(request).items():
-                setattr(limits, key, type(getattr(limits, key))(value))
+                if not hasattr(limits, key):
+                    return json_response({"error": f"unknown limit {key}"}, 400)
+                current = getattr(limits, key)
+                # bool("false") is True, so booleans must arrive as JSON booleans.
+                setattr(limits, key, value if isinstance(current, bool) else int(value))
         return json_response(limits.__dict__)
 
     def on_admin_clock(self, request: Request) -> Response:

@@ -28,7 +28,7 @@ def test_it_answers_request_501_within_a_minute_with_429(conn: Conn) -> None:
 
 
 def test_it_accepts_again_after_the_window(conn: Conn) -> None:
-    _burn(conn, 500)
+    _burn(conn, 500)  # the production limit, not a lowered one
     conn.qbo.clock.advance(59)
     assert conn.get("preferences").status_code == 429
 
@@ -40,7 +40,8 @@ def test_it_accepts_again_after_the_window(conn: Conn) -> None:
 def test_it_throttles_each_company_separately(conn: Conn) -> None:
     auth, realm = conn.qbo.connect()
     other = Conn(conn.qbo, auth, realm)
-    _burn(conn, 500)
+    conn.qbo.limits.per_minute = 5  # the limit is configurable; the window logic is the same
+    _burn(conn, 5)
 
     assert conn.get("preferences").status_code == 429
     assert other.get("preferences").status_code == 200
@@ -109,3 +110,14 @@ def test_it_does_not_throttle_oauth_or_admin_endpoints(conn: Conn) -> None:
 
     assert requests.get(f"{conn.qbo.url}/_emulator/companies", timeout=5).status_code == 200
     conn.auth.refresh()
+
+
+def test_it_configures_limits_through_the_admin_endpoint(conn: Conn) -> None:
+    url = f"{conn.qbo.url}/_emulator/throttle"
+
+    assert requests.post(url, json={"per_minute": 2, "enabled": True}, timeout=5).ok
+    _burn(conn, 2)
+    assert conn.get("preferences").status_code == 429
+    assert requests.post(url, json={"enabled": False}, timeout=5).json()["enabled"] is False
+    assert conn.get("preferences").status_code == 200
+    assert requests.post(url, json={"nope": 1}, timeout=5).status_code == 400
