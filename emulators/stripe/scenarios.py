@@ -59,6 +59,7 @@ PRODUCTS = [
     ("Workshop ticket", 29900),
 ]
 DOMESTIC_CARDS = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_visa_debit"]
+FOREIGN = ["gbp", "cad", "aud"]
 INTERNATIONAL_CARDS = ["pm_card_gb", "pm_card_mx", "pm_card_de", "pm_card_fr"]
 
 
@@ -169,6 +170,9 @@ class Scenario:
     def sale(self, card: str | None = None, currency: str | None = None) -> dict[str, Any] | None:
         rng = self.rng
         price = rng.choice(self.prices)
+        if currency is None and rng.random() < 0.1:
+            # A presentment currency the account does not settle in: converted, with FX fee.
+            currency = next(c for c in FOREIGN if c not in self.options.currencies)
         currency = currency or price["currency"]
         quantity = rng.choice([1, 1, 1, 2, 3])
         card = card or rng.choice(DOMESTIC_CARDS * 4 + INTERNATIONAL_CARDS)
@@ -263,14 +267,14 @@ class Scenario:
         shapes.add_default_bank_account(self.store, self.book.acct)
 
     def manual_payout(self) -> None:
-        charge = self.sale(card="pm_card_bypassPending", currency=self.options.currencies[0])
-        assert charge is not None
         currency = self.options.currencies[0]
-        amount = ledger.available_amount(self.book, currency)
+        for _ in range(5):  # enough instantly available funds to pay some out by hand
+            self.sale(card="pm_card_bypassPending", currency=currency)
+        amount = min(ledger.available_amount(self.book, currency), 20000)
         if amount > 0:
             ledger.create_payout(
                 self.book,
-                amount=amount // 2,
+                amount=amount,
                 currency=currency,
                 automatic=False,
                 description="Manual payout",
