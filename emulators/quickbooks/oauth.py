@@ -121,10 +121,12 @@ class OAuth:
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
             for k, v in request.args.items()
         )
+        with self.store.lock:
+            companies = list(self.store.companies.values())
         options = "".join(
             f'<li><label><input type="radio" name="realm_id" value="{c.realm_id}"> '
             f"{html.escape(c.name)} ({c.realm_id})</label></li>"
-            for c in self.store.companies.values()
+            for c in companies
         )
         page = (
             "<!doctype html><html><head><title>QuickBooks emulator: connect</title></head><body>"

@@ -249,7 +249,8 @@ class Emulator:
         def run(company: Company) -> dict[str, Any]:
             if name != "TrialBalance":
                 raise faults.unsupported_operation(f"Report {name} is not emulated")
-            return trial_balance_report(company, request.args.get("end_date"), self._time())
+            with self.store.lock:
+                return trial_balance_report(company, request.args.get("end_date"), self._time())
 
         return self._api(request, realm, f"report:{name}", run=run, wrap_time=False)
 

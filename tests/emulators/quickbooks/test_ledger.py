@@ -324,3 +324,21 @@ def test_it_filters_the_trial_balance_by_end_date(conn: Conn) -> None:
 
     total = report["Rows"]["Row"][-1]["Summary"]["ColData"]
     assert (D(total[1]["value"]), D(total[2]["value"])) == (D("5.00"), D("5.00"))
+
+
+def test_it_keeps_the_books_straight_under_concurrent_writes(conn: Conn) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    item = conn.item("Services")["Id"]
+
+    def post(n: int) -> int:
+        body = {"DocNumber": f"cc_{n}", "Line": [sales_line(item, "1.25")]}
+        return conn.post("SalesReceipt", body, requestid=f"cc-{n % 40}").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(post, range(80)))
+
+    assert statuses.count(200) == 80  # the second 40 replay the first 40's answers
+    assert conn.query("select count(*) from SalesReceipt") == {"totalCount": 40}
+    assert D(conn.account("Undeposited Funds")["CurrentBalance"]) == D("50.00")
+    assert _trial_balance_totals(conn) == (D("50.00"), D("50.00"))
