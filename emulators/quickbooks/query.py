@@ -185,6 +185,8 @@ def field_value(obj: dict[str, Any], path: str) -> Any:
         value = value.get(part)
     if isinstance(value, dict) and "value" in value:
         return value["value"]  # a reference compares by its Id
+    if isinstance(value, dict) and "Address" in value:
+        return value["Address"]  # PrimaryEmailAddr = 'a@b.c' compares the address
     return value
 
 

@@ -226,3 +226,12 @@ def test_it_finds_documents_by_doc_number_through_the_index(conn: Conn) -> None:
     assert conn.query("select count(*) from SalesReceipt where DocNumber = 'CH_B'") == {
         "totalCount": 1
     }
+
+
+def test_it_finds_a_customer_by_email(conn: Conn) -> None:
+    conn.customer("Mailed", PrimaryEmailAddr={"Address": "jane@example.com"})
+    conn.customer("Other", PrimaryEmailAddr={"Address": "other@example.com"})
+
+    found = conn.query("select * from Customer where PrimaryEmailAddr = 'Jane@example.com'")
+
+    assert _names(found) == ["Mailed"]
