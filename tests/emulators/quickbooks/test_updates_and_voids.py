@@ -235,3 +235,18 @@ def test_it_does_not_count_an_echoed_subtotal_line_twice(conn: Conn) -> None:
         "SalesItemLineDetail",
         "SubTotalLineDetail",
     ]
+
+
+def test_it_numbers_documents_when_asked_to_auto_generate(conn: Conn) -> None:
+    item = conn.item("Services")["Id"]
+
+    first = conn.create(
+        "Invoice",
+        {
+            "CustomerRef": ref(conn.customer()),
+            "DocNumber": "AUTO_GENERATE",
+            "Line": [sales_line(item, "1.00")],
+        },
+    )
+
+    assert first["DocNumber"] == "1001"
