@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
@@ -502,7 +503,7 @@ def _fee_legs(ctx: _Ctx) -> list[_Leg]:
         _Leg(
             resolve.fee_account(ctx.mappings, detail.type),
             ctx.money(-detail.amount),
-            detail.description or detail.type,
+            clean_text(detail.description, DESCRIPTION_MAX) or detail.type,
         )
         for detail in txn.fee_details
         if detail.amount != 0
@@ -524,7 +525,14 @@ def _describe(ctx: _Ctx, what: str) -> str:
     text = txn.description or what
     if txn.source_id:
         text = f"{text} ({txn.source_id})"
-    return text[:DESCRIPTION_MAX]
+    return clean_text(text, DESCRIPTION_MAX)
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Stripe text made safe for QBO: no control characters (XML cannot carry most of them),
+    single spaces, and at most `limit` characters."""
+    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return " ".join(printable.split())[:limit]
 
 
 # ---- document builders -----------------------------------------------------------------------
@@ -559,7 +567,7 @@ def _sale_lines(ctx: _Ctx) -> list[tuple[Ref, Money, str]]:
             (
                 resolve.item_for(ctx.mappings, item.product_id),
                 ctx.money(item.amount),
-                (item.description or _describe(ctx, "Stripe sale"))[:DESCRIPTION_MAX],
+                clean_text(item.description, DESCRIPTION_MAX) or _describe(ctx, "Stripe sale"),
             )
             for item in items
             if item.amount > 0
@@ -741,7 +749,7 @@ def private_note(txn: LedgerTxn, payout: PayoutInfo | None, number: str, tz: tzi
     if utc_day != local_date(txn, tz):
         parts.append(f"Stripe (UTC) date {utc_day.isoformat()}")
     parts.append(f"tieout:{number}")
-    return " | ".join(parts)[:PRIVATE_NOTE_MAX]
+    return clean_text(" | ".join(parts), PRIVATE_NOTE_MAX)
 
 
 # ---- many transactions -----------------------------------------------------------------------

@@ -537,3 +537,11 @@ def test_it_parks_an_unknown_category_in_suspense_with_a_warning() -> None:
     assert doc.clearing_delta == usd(4100)
     assert [w.code for w in result.warnings] == ["unknown_category"]
     assert "brand_new_category" in result.warnings[0].message
+
+
+def test_it_leaves_clearing_out_of_a_journal_entry_that_does_not_move_it() -> None:
+    doc = only(plan(txn("other_adjustment", 500, 500, type="adjustment")))
+
+    assert accounts_of(doc) == ["Stripe Adjustments", "Stripe Fees"]
+    assert journal_sides(doc) == (Decimal("5.00"), Decimal("5.00"))
+    assert doc.clearing_delta == usd(0)
