@@ -8,6 +8,7 @@ zero. Balances are kept in Decimal; nothing here touches float.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -58,7 +59,10 @@ def _balance_home(company: Company, postings: list[Posting]) -> list[Posting]:
     return [*postings, Posting(fx, ZERO, -residual)]
 
 
-def _sales(sign: int, counter: str):  # type: ignore[no-untyped-def]
+Builder = Callable[[Company, Entity], list[tuple[str, Decimal]]]
+
+
+def _sales(sign: int, counter: str) -> Builder:
     """Sales-form documents: the counter account (deposit / A/R) against income and tax."""
 
     def build(company: Company, doc: Entity) -> list[tuple[str, Decimal]]:
@@ -128,7 +132,7 @@ def _purchase(company: Company, doc: Entity) -> list[tuple[str, Decimal]]:
     return out
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Builder] = {
     "SalesReceipt": _sales(1, "deposit"),
     "RefundReceipt": _sales(-1, "deposit"),
     "Invoice": _sales(1, "ar"),

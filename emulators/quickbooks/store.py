@@ -235,6 +235,7 @@ class Store:
                 "oauth": self.oauth,
                 "companies": {r: _persisted(c) for r, c in self.companies.items()},
             }
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.state_file.with_suffix(".tmp")
             tmp.write_text(jsonio.dumps(state))
             os.replace(tmp, self.state_file)
