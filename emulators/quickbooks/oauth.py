@@ -11,10 +11,13 @@ from __future__ import annotations
 import base64
 import html
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
 from emulators.quickbooks import jsonio
@@ -24,6 +27,7 @@ ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 DEFAULT_CLIENT_ID = "ABemulatorClientId0000000000000000000000000000000"
 DEFAULT_CLIENT_SECRET = "emulatorClientSecret0000000000000000000"
 CODE_TTL = 300
+KEY_ID = "emulator-key-1"
 
 
 @dataclass
@@ -37,6 +41,16 @@ class OAuth:
     def __init__(self, store: Store, policy: TokenPolicy | None = None) -> None:
         self.store = store
         self.policy = policy or TokenPolicy()
+        self._key: rsa.RSAPrivateKey | None = None
+        self._key_lock = threading.Lock()
+
+    def _signing_key(self) -> rsa.RSAPrivateKey:
+        # Made on first use (not at start-up): only OpenID flows need it. Per process, so
+        # id_tokens do not survive a restart — nothing keeps them anyway.
+        with self._key_lock:
+            if self._key is None:
+                self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self._key
 
     # ---- state -------------------------------------------------------------------------------
 
@@ -81,7 +95,21 @@ class OAuth:
         return json_response(doc)
 
     def jwks(self, request: Request) -> Response:
-        return json_response({"keys": []})
+        key = jwt.algorithms.RSAAlgorithm.to_jwk(self._signing_key().public_key(), as_dict=True)
+        return json_response({"keys": [{**key, "kid": KEY_ID, "use": "sig", "alg": "RS256"}]})
+
+    def _id_token(self, request: Request, client_id: str, realm_id: str) -> str:
+        now = int(self._now())
+        claims = {
+            "iss": f"{request.host_url.rstrip('/')}/op/v1",
+            "aud": [client_id],
+            "sub": f"emulator-user-{realm_id}",
+            "realmid": realm_id,
+            "auth_time": now,
+            "iat": now,
+            "exp": now + self.policy.access_ttl,
+        }
+        return jwt.encode(claims, self._signing_key(), algorithm="RS256", headers={"kid": KEY_ID})
 
     def authorize(self, request: Request) -> Response:
         args = request.values
@@ -112,6 +140,7 @@ class OAuth:
                 "realm_id": realm_id,
                 "redirect_uri": redirect_uri,
                 "expires": self._now() + CODE_TTL,
+                "scope": args.get("scope", ""),
             }
             self.store.save()
         return redirect(redirect_uri, {"code": code, "state": state, "realmId": realm_id})
@@ -175,7 +204,13 @@ class OAuth:
             return oauth_error("invalid_grant")
         grant = secrets.token_hex(8)
         self._table("grants")[grant] = {"client_id": client_id, "realm_id": code["realm_id"]}
-        return self._issue(grant)
+        response = self._issue(grant)
+        if "openid" in code.get("scope", "").split():
+            # OpenID: an RS256 id_token that intuit-oauth verifies against our JWKS.
+            body = jsonio.loads(response.get_data())
+            body["id_token"] = self._id_token(request, client_id, code["realm_id"])
+            response.set_data(jsonio.dumps(body))
+        return response
 
     def _refresh(self, request: Request, client_id: str) -> Response:
         token = request.form.get("refresh_token", "")

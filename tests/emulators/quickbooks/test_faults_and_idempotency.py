@@ -83,7 +83,7 @@ def test_it_replays_the_same_document_id_after_a_lost_response(conn: Conn) -> No
     assert retry.json()["SalesReceipt"]["Id"] == existing["SalesReceipt"][0]["Id"]
 
 
-def test_without_requestid_a_retry_after_a_lost_response_hits_the_duplicate_check(
+def test_it_refuses_a_retry_without_requestid_after_a_lost_response_as_duplicate(
     conn: Conn,
 ) -> None:
     conn.qbo.switches.lose_next = 1
@@ -109,7 +109,7 @@ def test_it_loses_batch_responses_too(conn: Conn) -> None:
     assert _count(conn, "b-lost") == 1
 
 
-def test_python_quickbooks_sees_a_connection_error_on_a_lost_response(conn: Conn) -> None:
+def test_it_shows_python_quickbooks_a_connection_error_on_a_lost_response(conn: Conn) -> None:
     qb = conn.qbo.quickbooks(conn.auth, conn.realm)
     conn.qbo.switches.lose_next = 1
     customer = Customer()
@@ -135,7 +135,7 @@ def test_it_injects_5xx_without_committing(conn: Conn) -> None:
     assert conn.post("SalesReceipt", body, requestid="rid-5xx").ok
 
 
-def test_python_quickbooks_reports_an_injected_5xx(conn: Conn) -> None:
+def test_it_makes_python_quickbooks_report_an_injected_5xx(conn: Conn) -> None:
     qb = conn.qbo.quickbooks(conn.auth, conn.realm)
     conn.qbo.switches.fail_next = 1
     conn.qbo.switches.error_status = 502

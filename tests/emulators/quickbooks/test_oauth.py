@@ -196,3 +196,20 @@ def test_it_uses_the_injected_clock_for_expiry() -> None:
         assert requests.get(url, headers=headers, timeout=5).status_code == 200
         clock.advance(1)
         assert requests.get(url, headers=headers, timeout=5).status_code == 401
+
+
+def test_it_issues_an_id_token_that_intuit_oauth_verifies_for_openid(qbo: RunningEmulator) -> None:
+    auth = qbo.auth_client()
+    url = auth.get_authorization_url([Scopes.ACCOUNTING, Scopes.OPENID, Scopes.EMAIL])
+    location = requests.post(
+        url, data={"decision": "allow", "realm_id": "new"}, allow_redirects=False, timeout=5
+    ).headers["Location"]
+    code = location.split("code=")[1].split("&")[0]
+
+    auth.get_bearer_token(code)
+
+    assert auth.id_token  # intuit-oauth keeps it only after checking signature, iss, aud, exp
+
+
+def test_it_issues_no_id_token_without_openid(conn: Conn) -> None:
+    assert conn.auth.id_token is None

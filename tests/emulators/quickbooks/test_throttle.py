@@ -68,7 +68,7 @@ def test_it_limits_batch_requests_to_40_a_minute(conn: Conn) -> None:
     assert conn.get("preferences").status_code == 200  # ordinary requests still flow
 
 
-def test_python_quickbooks_sees_the_xml_throttle_as_an_unreadable_body(conn: Conn) -> None:
+def test_it_gives_python_quickbooks_an_unreadable_xml_body_when_throttled(conn: Conn) -> None:
     conn.qbo.limits.per_minute = 0
     qb = conn.qbo.quickbooks(conn.auth, conn.realm)
 

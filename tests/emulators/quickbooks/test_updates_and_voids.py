@@ -58,7 +58,7 @@ def test_it_rebooks_a_document_when_its_lines_change(conn: Conn) -> None:
     assert D(conn.account("Undeposited Funds")["CurrentBalance"]) == D("25.00")
 
 
-def test_python_quickbooks_full_update_of_a_read_document_works(conn: Conn) -> None:
+def test_it_accepts_a_python_quickbooks_full_update_of_a_read_document(conn: Conn) -> None:
     qb = conn.qbo.quickbooks(conn.auth, conn.realm)
     customer = Customer()
     customer.DisplayName = "Editor"

@@ -84,7 +84,7 @@ def test_it_returns_updated_and_voided_documents_that_validate(
     assert receipt["Id"]
 
 
-def test_the_xsd_rejects_what_the_emulator_rejects(schema: xmlschema.XMLSchema) -> None:
+def test_it_checks_with_an_adapter_that_rejects_a_bad_enum(schema: xmlschema.XMLSchema) -> None:
     # Guards the test adapter itself: a bad enum must fail here too.
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         validate(schema, "Purchase", {"PaymentType": "Bogus"})
