@@ -21,7 +21,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("ingest"), Queue("post"), Queue("default"))
 app.conf.task_routes = {
     "syncs.tasks.ingest_*": {"queue": "ingest"},
-    "syncs.tasks.backfill*": {"queue": "ingest"},
+    "syncs.tasks.run_sync": {"queue": "ingest"},
     "syncs.tasks.post_*": {"queue": "post"},
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("webhooks/", include("connections.urls_webhooks")),
     path("", include("tenants.urls")),
     path("", include("connections.urls")),
+    path("", include("syncs.urls")),
     path("connect/<str:token>/", connection_views.client_connect, name="client_connect"),
     path(
         "connect/<str:token>/<str:provider>/",

@@ -22,6 +22,7 @@ from tenants.models import Membership, Tenant
 from tenants.roles import Role
 
 if TYPE_CHECKING:
+    import stripe
     from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
@@ -392,3 +393,15 @@ def connection_disconnect(*, connection: Connection, by: AbstractBaseUser) -> st
         connection=connection, reason=f"Disconnected by {getattr(by, 'email', 'a user')}."
     )
     return note
+
+
+def stripe_client_for(connection: Connection) -> stripe.StripeClient:
+    """An API client acting for this connection's account, whatever way it was connected."""
+    if connection.method == Connection.Method.STRIPE_CONNECT:
+        return stripe_client.client_for_key(
+            settings.STRIPE_SECRET_KEY, account=connection.external_id
+        )
+    if connection.method == Connection.Method.STRIPE_APP:
+        connection = stripe_app_token_refresh(connection_id=connection.pk)
+        return stripe_client.client_for_key(connection.access_token)
+    return stripe_client.client_for_key(connection.api_key)

@@ -1,1 +1,178 @@
+"""The ledger (Stripe balance transactions, their sources, payouts) and sync runs.
+
+Every row belongs to a tenant and to the Stripe connection it came from; Stripe ids are
+unique per connection, and every write is an upsert on them, so ingesting the same data twice
+(webhook, backfill, safety-net scan) changes nothing.
+"""
+
 from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from connections.models import Connection
+from tenants.models import Tenant
+
+
+class TenantScoped(models.QuerySet):  # type: ignore[type-arg]
+    def for_tenant(self, tenant: Tenant) -> TenantScoped:
+        return self.filter(tenant=tenant)
+
+
+class Payout(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="payouts")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="payouts")
+    stripe_id = models.CharField(max_length=64)
+    amount = models.BigIntegerField(help_text="Minor units of `currency`.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16)
+    automatic = models.BooleanField()
+    method = models.CharField(max_length=16, default="standard")
+    arrival_date = models.DateTimeField()
+    created = models.DateTimeField()
+    balance_transaction_id = models.CharField(max_length=64, blank=True)
+    failure_balance_transaction_id = models.CharField(max_length=64, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    reconciliation_status = models.CharField(max_length=16, blank=True)
+    # When we stored the list of balance transactions this payout paid out (automatic only).
+    linked_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "stripe_id"], name="one_payout_row")
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class BalanceTransaction(models.Model):
+    """One Stripe balance transaction: the unit we post from (accounting.md §1.1)."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="balance_transactions"
+    )
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="balance_transactions"
+    )
+    stripe_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=40)
+    reporting_category = models.CharField(max_length=40)
+    amount = models.BigIntegerField(help_text="Minor units of `currency`.")
+    fee = models.BigIntegerField()
+    net = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    fee_details = models.JSONField(default=list)
+    status = models.CharField(max_length=16)
+    created = models.DateTimeField()
+    available_on = models.DateTimeField()
+    description = models.TextField(blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    source_type = models.CharField(max_length=40, blank=True)
+    # Our own link: a balance transaction has no payout field in Stripe (stripe-api.md §4.2).
+    payout = models.ForeignKey(
+        Payout, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+    )
+    raw = models.JSONField()
+    ingested_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "stripe_id"], name="one_balance_transaction_row"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "created"]),
+            models.Index(fields=["connection", "reporting_category"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class SourceObject(models.Model):
+    """The object behind a balance transaction (charge, refund, dispute, payout, …), for detail."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="source_objects")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="source_objects"
+    )
+    stripe_id = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=40)
+    customer_id = models.CharField(max_length=64, blank=True)
+    raw = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "stripe_id"], name="one_source_row")
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class SyncRun(models.Model):
+    """Every sync, whatever started it, is a row: the dashboard, the API and retries read it."""
+
+    class Kind(models.TextChoices):
+        BACKFILL = "backfill", "Backfill"
+        SCAN = "scan", "Safety-net scan"
+        WEBHOOK = "webhook", "Real time"
+        MANUAL = "manual", "Sync now"
+
+    class Trigger(models.TextChoices):
+        USER = "user", "A person"
+        SCHEDULE = "schedule", "Schedule"
+        WEBHOOK = "webhook", "Stripe event"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_runs")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    range_start = models.DateTimeField(null=True, blank=True)
+    range_end = models.DateTimeField(null=True, blank=True)
+    # Progress of a backfill: windows of the range done / total.
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    cursor = models.DateTimeField(null=True, blank=True)
+    transactions_seen = models.PositiveIntegerField(default=0)
+    transactions_new = models.PositiveIntegerField(default=0)
+    payouts_linked = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

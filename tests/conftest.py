@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from connections.models import Connection, ConnectLink
+from syncs.models import SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
 from tests.factories import (
@@ -40,6 +41,7 @@ class World:
     charlie_invitation: Invitation
     alice_connection: Connection
     alice_link: ConnectLink
+    alice_run: SyncRun
 
     def client_for(self, user: User | None) -> Client:
         client = Client()
@@ -63,6 +65,9 @@ def world(db: None) -> World:
     bob_membership = MembershipFactory(tenant=alice_tenant, user=bob, role=Role.ACCOUNTANT)
     MembershipFactory(tenant=bob_tenant, user=bob, role=Role.OWNER)
     MembershipFactory(tenant=charlie_tenant, user=charlie, role=Role.OWNER)
+    alice_connection = ConnectionFactory(
+        tenant=alice_tenant, external_id="acct_alice_world", display_name="Alice Shop"
+    )
     return World(
         alice=alice,
         bob=bob,
@@ -75,8 +80,9 @@ def world(db: None) -> World:
             tenant=alice_tenant, invited_by=alice, token=ALICE_INVITATION_TOKEN
         ),
         charlie_invitation=InvitationFactory(tenant=charlie_tenant, invited_by=charlie),
-        alice_connection=ConnectionFactory(
-            tenant=alice_tenant, external_id="acct_alice_world", display_name="Alice Shop"
-        ),
+        alice_connection=alice_connection,
         alice_link=ConnectLinkFactory(tenant=alice_tenant, created_by=alice),
+        alice_run=SyncRun.objects.create(
+            tenant=alice_tenant, connection=alice_connection, kind="backfill", trigger="user"
+        ),
     )

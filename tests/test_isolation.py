@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.models import Connection, ConnectLink
+from syncs.models import SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
 from tests.conftest import World
@@ -51,6 +52,12 @@ CASES: dict[str, Case] = {
     "tenants:invitation_revoke": Case(
         objects=lambda w: {"pk": w.alice_invitation.pk}, get=False, post={}
     ),
+    "syncs:run_list": Case(),
+    "syncs:run_start": Case(
+        get=False,
+        post={"connection": "0", "start": "2026-10-01", "end": "2026-10-05"},
+    ),
+    "syncs:run_detail": Case(objects=lambda w: {"pk": w.alice_run.pk}),
     "connections:list": Case(),
     "connections:stripe_start": Case(params={"flow": "connect"}, get=False, post={}),
     "connections:stripe_key": Case(get=False, post={"api_key": "rk_test_not_a_real_key"}),
@@ -128,13 +135,17 @@ def _snapshot() -> list[tuple[Any, ...]]:
         *Invitation.objects.order_by("pk").values_list(),
         *Connection.objects.order_by("pk").values_list(),
         *ConnectLink.objects.order_by("pk").values_list(),
+        *SyncRun.objects.order_by("pk").values_list(),
     ]
 
 
-def _methods(case: Case) -> list[tuple[str, dict[str, str]]]:
-    methods = [("get", {})] if case.get else []
+def _methods(case: Case, world: World | None = None) -> list[tuple[str, dict[str, str]]]:
+    methods: list[tuple[str, dict[str, str]]] = [("get", {})] if case.get else []
     if case.post is not None:
-        methods.append(("post", case.post))
+        post = dict(case.post)
+        if world is not None and post.get("connection") == "0":
+            post["connection"] = str(world.alice_connection.pk)  # alice's own Stripe account
+        methods.append(("post", post))
     return methods
 
 
@@ -142,7 +153,7 @@ def _methods(case: Case) -> list[tuple[str, dict[str, str]]]:
 def test_it_answers_404_to_an_outsider(world: World, name: str) -> None:
     client = world.client_for(world.charlie)
     before = _snapshot()
-    for method, data in _methods(CASES[name]):
+    for method, data in _methods(CASES[name], world):
         for tenant in (world.alice_tenant, world.charlie_tenant):
             # Alice's organisation, and alice's object ids under charlie's own organisation.
             if tenant == world.charlie_tenant and not CASES[name].objects(world):
@@ -155,7 +166,7 @@ def test_it_answers_404_to_an_outsider(world: World, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_it_sends_anonymous_users_to_sign_in(world: World, name: str) -> None:
     client = world.client_for(None)
-    for method, data in _methods(CASES[name]):
+    for method, data in _methods(CASES[name], world):
         response = getattr(client, method)(_url(name, world, world.alice_tenant), data)
         assert response.status_code in (302, 405), (name, method)
         if response.status_code == 302:
@@ -166,9 +177,8 @@ def test_it_sends_anonymous_users_to_sign_in(world: World, name: str) -> None:
 def test_it_refuses_writes_by_a_viewer(world: World, name: str) -> None:
     world.make_bob(Role.VIEWER)
     before = _snapshot()
-    response = world.client_for(world.bob).post(
-        _url(name, world, world.alice_tenant), CASES[name].post
-    )
+    _, data = _methods(CASES[name], world)[-1]
+    response = world.client_for(world.bob).post(_url(name, world, world.alice_tenant), data)
     assert response.status_code == 403, name
     assert _snapshot() == before
 
@@ -176,7 +186,7 @@ def test_it_refuses_writes_by_a_viewer(world: World, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_it_lets_the_owner_in(world: World, name: str) -> None:
     client = world.client_for(world.alice)
-    for method, data in _methods(CASES[name]):
+    for method, data in _methods(CASES[name], world):
         response = getattr(client, method)(_url(name, world, world.alice_tenant), data)
         # 400 is a form error for the made-up input: access was granted.
         assert response.status_code in (200, 302, 400), (name, method, response.status_code)

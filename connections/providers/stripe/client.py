@@ -6,6 +6,7 @@ Base URLs come from settings, so the same code talks to Stripe or to emulators/s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +18,13 @@ from django.utils import timezone
 from stripe.oauth_error import OAuthError
 
 from connections.providers.errors import AuthRevoked, MissingPermissions, ProviderError
-from connections.providers.stripe.types import AppTokens, ConnectGrant, KeyCheck
+from connections.providers.stripe.types import (
+    AppTokens,
+    ConnectGrant,
+    KeyCheck,
+    StripeBalanceTransaction,
+    StripePayout,
+)
 
 APP_ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 
@@ -231,4 +238,69 @@ def check_restricted_key(key: str) -> KeyCheck:
         display_name=account_display_name(client),
         livemode=key.startswith("rk_live_"),
         missing=[],
+    )
+
+
+# --- Ledger reads -------------------------------------------------------------------------
+
+
+def _id_of(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value.get("id")) if isinstance(value, dict) else None
+
+
+def _balance_transaction(data: dict[str, Any]) -> StripeBalanceTransaction:
+    source = data.get("source")
+    expanded = source if isinstance(source, dict) else None
+    return StripeBalanceTransaction(
+        **{
+            k: data[k] for k in StripeBalanceTransaction.model_fields if k in data and k != "source"
+        },
+        source_id=_id_of(source) or "",
+        source_type=str(expanded.get("object", "")) if expanded else "",
+        source=expanded,
+        raw=data,
+    )
+
+
+def list_balance_transactions(
+    client: stripe.StripeClient, *, created_gte: int, created_lt: int
+) -> Iterator[StripeBalanceTransaction]:
+    """Every balance transaction created in [gte, lt), sources expanded, oldest page first.
+
+    Reference: https://docs.stripe.com/api/balance_transactions/list
+    """
+    params: dict[str, Any] = {
+        "created": {"gte": created_gte, "lt": created_lt},
+        "limit": 100,
+        "expand": ["data.source"],
+    }
+    try:
+        for item in client.v1.balance_transactions.list(params).auto_paging_iter():
+            yield _balance_transaction(item.to_dict(for_json=False))
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+
+
+def payout_balance_transaction_ids(client: stripe.StripeClient, payout_id: str) -> list[str]:
+    """The balance transactions an automatic payout paid out (Stripe answers only for those).
+
+    Reference: https://docs.stripe.com/api/balance_transactions/list#balance_transaction_list-payout
+    """
+    try:
+        page = client.v1.balance_transactions.list({"payout": payout_id, "limit": 100})
+        return [item.id for item in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+
+
+def payout_from(data: dict[str, Any]) -> StripePayout:
+    return StripePayout(
+        **{k: data[k] for k in StripePayout.model_fields if k in data and k not in ("raw",)}
+        | {
+            "balance_transaction": _id_of(data.get("balance_transaction")),
+            "failure_balance_transaction": _id_of(data.get("failure_balance_transaction")),
+        },
+        raw=data,
     )

@@ -1,0 +1,132 @@
+"""Stripe → ledger: one idempotent upsert fed by backfills, scans and webhook events.
+
+Upserts are keyed on (connection, Stripe id), so the same balance transaction arriving from a
+webhook, a backfill and a safety-net scan leaves one row. Payout links come from Stripe's
+`balance_transactions?payout=` list, stored on our side (a balance transaction has no payout
+field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import Connection
+from connections.providers.stripe import client as stripe_client
+from connections.providers.stripe.types import StripeBalanceTransaction, StripePayout
+from syncs.models import BalanceTransaction, Payout, SourceObject
+
+
+def _at(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+@dataclass
+class UpsertResult:
+    seen: int = 0
+    new: int = 0
+    payouts_linked: int = 0
+
+
+def ledger_upsert(
+    *, connection: Connection, transactions: Iterable[StripeBalanceTransaction]
+) -> UpsertResult:
+    result = UpsertResult()
+    for txn in transactions:
+        with transaction.atomic():
+            created = _upsert_transaction(connection, txn)
+            if txn.source:
+                _upsert_source(connection, txn.source)
+                if txn.source.get("object") == "payout":
+                    payout_upsert(
+                        connection=connection, payout=stripe_client.payout_from(txn.source)
+                    )
+        result.seen += 1
+        result.new += created
+    return result
+
+
+def _upsert_transaction(connection: Connection, txn: StripeBalanceTransaction) -> bool:
+    _, created = BalanceTransaction.objects.update_or_create(
+        connection=connection,
+        stripe_id=txn.id,
+        defaults={
+            "tenant_id": connection.tenant_id,
+            "type": txn.type,
+            "reporting_category": txn.reporting_category,
+            "amount": txn.amount,
+            "fee": txn.fee,
+            "net": txn.net,
+            "currency": txn.currency,
+            "exchange_rate": txn.exchange_rate,
+            "fee_details": [detail.model_dump() for detail in txn.fee_details],
+            "status": txn.status,
+            "created": _at(txn.created),
+            "available_on": _at(txn.available_on),
+            "description": txn.description or "",
+            "source_id": txn.source_id,
+            "source_type": txn.source_type,
+            "raw": {k: v for k, v in txn.raw.items() if k != "source"} | {"source": txn.source_id},
+        },
+    )
+    return created
+
+
+def _upsert_source(connection: Connection, source: dict[str, object]) -> None:
+    customer = source.get("customer")
+    SourceObject.objects.update_or_create(
+        connection=connection,
+        stripe_id=str(source["id"]),
+        defaults={
+            "tenant_id": connection.tenant_id,
+            "object_type": str(source.get("object", "")),
+            "customer_id": customer if isinstance(customer, str) else "",
+            "raw": source,
+        },
+    )
+
+
+def payout_upsert(*, connection: Connection, payout: StripePayout) -> Payout:
+    row, _ = Payout.objects.update_or_create(
+        connection=connection,
+        stripe_id=payout.id,
+        defaults={
+            "tenant_id": connection.tenant_id,
+            "amount": payout.amount,
+            "currency": payout.currency,
+            "status": payout.status,
+            "automatic": payout.automatic,
+            "method": payout.method,
+            "arrival_date": _at(payout.arrival_date),
+            "created": _at(payout.created),
+            "balance_transaction_id": payout.balance_transaction or "",
+            "failure_balance_transaction_id": payout.failure_balance_transaction or "",
+            "failure_code": payout.failure_code or "",
+            "reconciliation_status": payout.reconciliation_status or "",
+            "raw": payout.raw,
+        },
+    )
+    return row
+
+
+def payout_link_transactions(
+    *, connection: Connection, client: stripe.StripeClient, payout: Payout
+) -> int:
+    """Store which balance transactions a paid automatic payout paid out.
+
+    Manual payouts cannot be itemised by Stripe (accounting.md §4), so they are skipped.
+    """
+    if not payout.automatic or payout.status != "paid":
+        return 0
+    ids = stripe_client.payout_balance_transaction_ids(client, payout.stripe_id)
+    with transaction.atomic():
+        linked = BalanceTransaction.objects.filter(connection=connection, stripe_id__in=ids).update(
+            payout=payout
+        )
+        Payout.objects.filter(pk=payout.pk).update(linked_at=timezone.now())
+    return linked

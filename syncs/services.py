@@ -1,0 +1,123 @@
+"""Writes for sync runs: request, claim, execute a backfill."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connections import services as connection_services
+from connections.models import Connection, Provider
+from connections.providers.errors import ProviderError
+from connections.providers.stripe import client as stripe_client
+from syncs import ingest
+from syncs.models import Payout, SyncRun
+
+logger = logging.getLogger(__name__)
+
+# Backfills walk the range in windows so that progress is visible and a retry resumes.
+BACKFILL_WINDOW = timedelta(days=1)
+
+
+class SyncRequestError(Exception):
+    """The sync cannot start; the message says why in the user's words."""
+
+
+def sync_run_request(
+    *,
+    connection: Connection,
+    kind: SyncRun.Kind,
+    trigger: SyncRun.Trigger,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> SyncRun:
+    if connection.provider != Provider.STRIPE or connection.syncs_paused:
+        raise SyncRequestError("Syncing needs a connected Stripe account.")
+    if start and end and start >= end:
+        raise SyncRequestError("The start date must be before the end date.")
+    run = SyncRun.objects.create(
+        tenant_id=connection.tenant_id,
+        connection=connection,
+        kind=kind,
+        trigger=trigger,
+        range_start=start,
+        range_end=end,
+    )
+    from syncs import tasks
+
+    transaction.on_commit(lambda: tasks.run_sync.delay(run.pk))
+    return run
+
+
+def sync_run_claim(*, run_id: int) -> bool:
+    # Several workers may receive the same id; the conditional UPDATE lets exactly one win.
+    updated = SyncRun.objects.filter(id=run_id, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.RUNNING, started_at=timezone.now()
+    )
+    return updated == 1
+
+
+def _windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    windows = []
+    cursor = start
+    while cursor < end:
+        windows.append((cursor, min(cursor + BACKFILL_WINDOW, end)))
+        cursor += BACKFILL_WINDOW
+    return windows
+
+
+def sync_run_execute(*, run_id: int) -> None:
+    run = SyncRun.objects.select_related("connection").get(pk=run_id)
+    try:
+        _backfill(run)
+    except ProviderError as error:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        return
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now()
+    )
+
+
+def _backfill(run: SyncRun) -> None:
+    connection = run.connection
+    client = connection_services.stripe_client_for(connection)
+    end = run.range_end or timezone.now()
+    start = run.cursor or run.range_start or end - timedelta(days=30)
+    windows = _windows(start, end)
+    SyncRun.objects.filter(pk=run.pk).update(progress_total=F("progress_done") + len(windows))
+    for window_start, window_end in windows:
+        result = ingest.ledger_upsert(
+            connection=connection,
+            transactions=stripe_client.list_balance_transactions(
+                client,
+                created_gte=int(window_start.timestamp()),
+                created_lt=int(window_end.timestamp()),
+            ),
+        )
+        # The cursor makes a retried run resume at the first window not yet done.
+        SyncRun.objects.filter(pk=run.pk).update(
+            cursor=window_end,
+            progress_done=F("progress_done") + 1,
+            transactions_seen=F("transactions_seen") + result.seen,
+            transactions_new=F("transactions_new") + result.new,
+        )
+    linked = sum(
+        ingest.payout_link_transactions(connection=connection, client=client, payout=payout)
+        for payout in Payout.objects.filter(
+            connection=connection, automatic=True, status="paid", linked_at__isnull=True
+        )
+    )
+    SyncRun.objects.filter(pk=run.pk).update(payouts_linked=F("payouts_linked") + linked)
+
+
+def sync_run_fail(*, run_id: int, error: BaseException) -> None:
+    SyncRun.objects.filter(pk=run_id).update(
+        status=SyncRun.Status.FAILED,
+        error=f"Unexpected error ({type(error).__name__}); the team has been told.",
+        finished_at=timezone.now(),
+    )
