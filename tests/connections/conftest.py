@@ -77,14 +77,17 @@ def connect_quickbooks(client: Client, slug: str, company_name: str = "Acme Book
 
 @pytest.fixture
 def stripe_emu() -> Iterator[StripeEmulator]:
-    with serve_stripe() as emulator, override_settings(
-        STRIPE_API_BASE=emulator.url,
-        STRIPE_CONNECT_BASE=emulator.url,
-        STRIPE_SECRET_KEY=stripe_testing.PLATFORM_KEY,
-        STRIPE_CONNECT_CLIENT_ID=stripe_testing.CONNECT_CLIENT_ID,
-        STRIPE_APP_CLIENT_ID=stripe_store.APP_CLIENT_ID,
-        # The app publisher's secret key authenticates the Stripe Apps token exchange.
-        STRIPE_APP_CLIENT_SECRET=stripe_testing.PLATFORM_KEY,
-        STRIPE_APP_AUTHORIZE_URL=f"{emulator.url}/oauth/v2/authorize",
+    with (
+        serve_stripe() as emulator,
+        override_settings(
+            STRIPE_API_BASE=emulator.url,
+            STRIPE_CONNECT_BASE=emulator.url,
+            STRIPE_SECRET_KEY=stripe_testing.PLATFORM_KEY,
+            STRIPE_CONNECT_CLIENT_ID=stripe_testing.CONNECT_CLIENT_ID,
+            STRIPE_APP_CLIENT_ID=stripe_store.APP_CLIENT_ID,
+            # The app publisher's secret key authenticates the Stripe Apps token exchange.
+            STRIPE_APP_CLIENT_SECRET=stripe_testing.PLATFORM_KEY,
+            STRIPE_APP_AUTHORIZE_URL=f"{emulator.url}/oauth/v2/authorize",
+        ),
     ):
         yield emulator
