@@ -172,9 +172,8 @@ class Api:
             obj["HomeTotalAmt"] = ledger.ZERO
         if "UnappliedAmt" in obj:
             obj["UnappliedAmt"] = ledger.ZERO
-        obj["PrivateNote"] = (
-            f"Voided{' - ' + existing['PrivateNote'] if existing.get('PrivateNote') else ''}"[:4000]
-        )
+        note = existing.get("PrivateNote")
+        obj["PrivateNote"] = f"Voided - {note}"[:4000] if note else "Voided"
         obj["_voided"] = True
         stored = self.store.stamp_update(company, entity, obj)
         ledger.book(company, entity, stored)
