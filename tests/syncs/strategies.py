@@ -70,10 +70,24 @@ line_items = st.lists(
     max_size=3,
 ).map(tuple)
 
-categories = st.one_of(
-    st.sampled_from(KNOWN_CATEGORIES),
-    st.from_regex(r"[a-z][a-z_]{0,24}", fullmatch=True),
-)
+# Mostly known categories, with the usual sign; sometimes anything at all.
+known = st.sampled_from(KNOWN_CATEGORIES)
+categories = st.one_of(known, known, known, st.from_regex(r"[a-z][a-z_]{0,24}", fullmatch=True))
+USUAL_SIGN = {
+    "charge": 1,
+    "refund": -1,
+    "refund_failure": 1,
+    "dispute": -1,
+    "dispute_reversal": 1,
+    "fee": -1,
+    "payout": -1,
+    "payout_reversal": 1,
+    "topup": 1,
+    "topup_reversal": -1,
+    "transfer": -1,
+    "transfer_reversal": 1,
+    "platform_earning": 1,
+}
 
 created = st.datetimes(
     min_value=datetime(2020, 1, 1),
@@ -83,20 +97,25 @@ created = st.datetimes(
 
 
 @st.composite
-def ledger_txns(draw: st.DrawFn, txn_id: str | None = None) -> LedgerTxn:
+def ledger_txns(
+    draw: st.DrawFn, txn_id: str | None = None, currencies: tuple[str, ...] = CURRENCIES
+) -> LedgerTxn:
     details = draw(fee_details)
+    category = draw(categories)
     amount = draw(amounts)
+    if category in USUAL_SIGN and draw(st.integers(0, 3)):
+        amount = USUAL_SIGN[category] * abs(amount)
     # Mostly consistent fee_details, sometimes not (Stripe data we must still tie out).
     fee = sum(d.amount for d in details) if draw(st.booleans()) or not details else draw(small)
     presented = draw(st.none() | st.tuples(amounts, st.sampled_from(CURRENCIES)))
     return LedgerTxn(
         id=txn_id or "txn_" + draw(ids),
         type=draw(st.sampled_from(("charge", "refund", "adjustment", "payout", "stripe_fee"))),
-        reporting_category=draw(categories),
+        reporting_category=category,
         amount=amount,
         fee=fee,
         net=amount - fee,
-        currency=draw(st.sampled_from(CURRENCIES)),
+        currency=draw(st.sampled_from(currencies)),
         created=draw(created),
         fee_details=details,
         source_id=draw(st.none() | ids.map(lambda s: "src_" + s)),
@@ -134,7 +153,9 @@ def txn_with_payout(draw: st.DrawFn) -> tuple[LedgerTxn, PayoutInfo | None]:
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> list[LedgerTxn]:
+def histories(
+    draw: st.DrawFn, currencies: tuple[str, ...] = CURRENCIES, max_size: int = 12
+) -> list[LedgerTxn]:
     """A list of balance transactions with distinct ids, as one Stripe account would have."""
-    txn_ids = draw(st.lists(ids, min_size=1, max_size=12, unique=True))
-    return [draw(ledger_txns(txn_id="txn_" + txn_id)) for txn_id in txn_ids]
+    txn_ids = draw(st.lists(ids, min_size=1, max_size=max_size, unique=True))
+    return [draw(ledger_txns("txn_" + txn_id, currencies)) for txn_id in txn_ids]

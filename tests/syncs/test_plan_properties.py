@@ -49,6 +49,7 @@ def run(
     return plan_txn(txn, connection_id=connection, mappings=MAPPINGS, tz=tz, payout=payout)
 
 
+@settings(deadline=None)
 @given(txn_with_payout(), zones)
 def test_it_moves_clearing_by_exactly_net(case: Case, tz: tzinfo) -> None:
     txn, payout = case
@@ -66,6 +67,7 @@ def test_it_moves_clearing_by_exactly_net(case: Case, tz: tzinfo) -> None:
         assert plan.documents == () and plan.reason
 
 
+@settings(deadline=None)
 @given(txn_with_payout(), zones)
 def test_it_keeps_every_document_internally_consistent(case: Case, tz: tzinfo) -> None:
     txn, payout = case
@@ -104,6 +106,7 @@ def _amounts(payload: Mapping[str, Any]) -> list[Decimal]:
     return found
 
 
+@settings(deadline=None)
 @given(txn_with_payout(), zones)
 def test_it_plans_the_same_input_identically(case: Case, tz: tzinfo) -> None:
     txn, payout = case
@@ -113,6 +116,7 @@ def test_it_plans_the_same_input_identically(case: Case, tz: tzinfo) -> None:
     assert [d.json() for d in first.documents] == [d.json() for d in second.documents]
 
 
+@settings(deadline=None)
 @given(histories(), zones, st.randoms(use_true_random=False))
 def test_it_gives_unique_identities_across_a_history(
     history: list[LedgerTxn], tz: tzinfo, rnd: random.Random
@@ -135,6 +139,7 @@ def test_it_gives_unique_identities_across_a_history(
         assert len(doc.payload["PrivateNote"]) <= 4000
 
 
+@settings(deadline=None)
 @given(histories(), zones)
 def test_it_expects_the_clearing_balance_the_ready_plans_add_up_to(
     history: list[LedgerTxn], tz: tzinfo
