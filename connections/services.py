@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -198,29 +198,51 @@ def _save_company_facts(
 def quickbooks_token_refresh(
     *, connection_id: int, failed_access_token: str = "", margin: timedelta = REFRESH_MARGIN
 ) -> Connection:
-    """Refresh the access token once, however many workers ask at the same moment.
+    """Refresh the QuickBooks access token once, however many workers ask at the same moment."""
+    return _refresh_single_flight(
+        connection_id=connection_id,
+        failed_access_token=failed_access_token,
+        margin=margin,
+        exchange=lambda connection: qbo_client.refresh(connection.refresh_token),
+        revoked_reason=_reconnect_reason,
+    )
 
-    The row lock serialises refreshes per connection; whoever comes second finds a fresh token
-    (or one that differs from the one that failed) and uses it. Intuit rotates the refresh
-    token, so the new pair is saved in the same transaction, before anyone uses it.
-    """
+
+class _RotatedTokens(Protocol):
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+
+
+def _refresh_single_flight(
+    *,
+    connection_id: int,
+    failed_access_token: str,
+    margin: timedelta,
+    exchange: Callable[[Connection], _RotatedTokens],
+    revoked_reason: Callable[[Connection], str],
+) -> Connection:
+    """The row lock serialises refreshes per connection; whoever comes second finds a fresh
+    token (or one that differs from the one that failed) and uses it. Refresh tokens rotate
+    (Intuit, Stripe Apps), so the new pair is saved in the same transaction, before anyone
+    uses it."""
     revoked: AuthRevoked | None = None
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection_id)
         if connection.status != Connection.Status.CONNECTED:
-            raise AuthRevoked(connection.last_error or "QuickBooks is not connected.")
+            raise AuthRevoked(connection.last_error or "This connection is not connected.")
         still_fresh = not connection.access_expires_within(margin)
         if still_fresh and connection.access_token != failed_access_token:
             return connection
         try:
-            tokens = qbo_client.refresh(connection.refresh_token)
+            tokens = exchange(connection)
         except AuthRevoked as error:
             revoked = error
         else:
             connection.access_token = tokens.access_token
             connection.refresh_token = tokens.refresh_token
             connection.access_expires_at = tokens.access_expires_at
-            connection.refresh_expires_at = tokens.refresh_expires_at
+            connection.refresh_expires_at = getattr(tokens, "refresh_expires_at", None)
             connection.token_refreshed_at = timezone.now()
             connection.save(
                 update_fields=[
@@ -233,7 +255,7 @@ def quickbooks_token_refresh(
             )
             return connection
     # Outside the transaction, so that the status change is not rolled back with it.
-    connection_mark_needs_reconnect(connection=connection, reason=_reconnect_reason(connection))
+    connection_mark_needs_reconnect(connection=connection, reason=revoked_reason(connection))
     raise revoked
 
 
@@ -316,38 +338,17 @@ def stripe_app_token_refresh(
     *, connection_id: int, margin: timedelta = REFRESH_MARGIN
 ) -> Connection:
     """Stripe Apps rotate refresh tokens too: the same single-flight rule as QuickBooks."""
-    revoked: AuthRevoked | None = None
-    with transaction.atomic():
-        connection = Connection.objects.select_for_update().get(pk=connection_id)
-        if not connection.access_expires_within(margin):
-            return connection
-        try:
-            tokens = stripe_client.app_refresh(connection.refresh_token)
-        except AuthRevoked as error:
-            revoked = error
-        else:
-            connection.access_token = tokens.access_token
-            connection.refresh_token = tokens.refresh_token
-            connection.access_expires_at = tokens.access_expires_at
-            connection.token_refreshed_at = timezone.now()
-            connection.save(
-                update_fields=[
-                    "access_token",
-                    "refresh_token",
-                    "access_expires_at",
-                    "token_refreshed_at",
-                ]
-            )
-            return connection
-    connection_mark_needs_reconnect(
-        connection=connection,
-        reason=(
+    return _refresh_single_flight(
+        connection_id=connection_id,
+        failed_access_token="",
+        margin=margin,
+        exchange=lambda connection: stripe_client.app_refresh(connection.refresh_token),
+        revoked_reason=lambda connection: (
             "Stripe no longer accepts Tieout's access to "
             f"{connection.display_name or 'the account'}. Syncing is paused; nothing is lost. "
             "Reinstall the app from the Connections page."
         ),
     )
-    raise revoked
 
 
 def stripe_key_connect(

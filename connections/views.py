@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -108,52 +111,65 @@ def _callback_failed(request: AuthenticatedHttpRequest, message: str) -> HttpRes
     return render(request, "connections/callback_failed.html", {"message": message}, status=400)
 
 
-@require_GET
-def stripe_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
+def _finish_oauth(
+    request: AuthenticatedHttpRequest,
+    provider: str,
+    complete: Callable[[Tenant, oauth.PendingConnect, AuthenticatedHttpRequest], Connection],
+) -> HttpResponse:
+    """The shared half of every OAuth callback: check state, honour a refusal, complete."""
     try:
-        pending = oauth.complete(request, request.GET.get("state", ""), "stripe")
+        pending = oauth.complete(request, request.GET.get("state", ""), provider)
         tenant = _callback_tenant(request, pending)
     except oauth.StateMismatch as error:
         return _callback_failed(request, str(error))
+    name = "Stripe" if provider == "stripe" else "QuickBooks"
     if request.GET.get("error"):
-        messages.warning(request, "Stripe was not connected: the request was declined.")
+        messages.warning(request, f"{name} was not connected: access was declined.")
         return _after_callback(request, pending, tenant)
-    user = request.user if request.user.is_authenticated else None
-    complete = (
-        services.stripe_app_complete if pending.flow == "app" else services.stripe_connect_complete
-    )
     try:
-        connection = complete(tenant=tenant, code=request.GET.get("code", ""), connected_by=user)
+        connection = complete(tenant, pending, request)
     except ProviderError as error:
         return _callback_failed(request, str(error))
     messages.success(
-        request, f"Stripe account {connection.display_name or connection.external_id} is connected."
+        request, f"{name} {connection.display_name or connection.external_id} is connected."
     )
     return _after_callback(request, pending, tenant)
+
+
+def _signed_in_user(request: AuthenticatedHttpRequest) -> Any:
+    # A client on a connect link has no account: the connection records no user.
+    return request.user if request.user.is_authenticated else None
+
+
+def _complete_stripe(
+    tenant: Tenant, pending: oauth.PendingConnect, request: AuthenticatedHttpRequest
+) -> Connection:
+    complete = (
+        services.stripe_app_complete if pending.flow == "app" else services.stripe_connect_complete
+    )
+    code = request.GET.get("code", "")
+    return complete(tenant=tenant, code=code, connected_by=_signed_in_user(request))
+
+
+def _complete_quickbooks(
+    tenant: Tenant, pending: oauth.PendingConnect, request: AuthenticatedHttpRequest
+) -> Connection:
+    return services.quickbooks_connect_complete(
+        tenant=tenant,
+        code=request.GET.get("code", ""),
+        realm_id=request.GET.get("realmId", ""),
+        connected_by=_signed_in_user(request),
+    )
+
+
+@require_GET
+def stripe_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _finish_oauth(request, "stripe", _complete_stripe)
 
 
 @require_GET
 def quickbooks_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        pending = oauth.complete(request, request.GET.get("state", ""), "quickbooks")
-        tenant = _callback_tenant(request, pending)
-    except oauth.StateMismatch as error:
-        return _callback_failed(request, str(error))
-    if request.GET.get("error"):
-        messages.warning(request, "QuickBooks was not connected: access was declined.")
-        return _after_callback(request, pending, tenant)
-    user = request.user if request.user.is_authenticated else None
-    try:
-        connection = services.quickbooks_connect_complete(
-            tenant=tenant,
-            code=request.GET.get("code", ""),
-            realm_id=request.GET.get("realmId", ""),
-            connected_by=user,
-        )
-    except ProviderError as error:
-        return _callback_failed(request, str(error))
-    messages.success(request, f"QuickBooks company {connection.display_name} is connected.")
-    return _after_callback(request, pending, tenant)
+    return _finish_oauth(request, "quickbooks", _complete_quickbooks)
 
 
 @require_POST
