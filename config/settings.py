@@ -113,8 +113,8 @@ else:
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
             },
-            # A file, not shared-cache memory, so that tests with threads lock like production.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # Tests use a file too (config/settings_test.py), not shared-cache memory, so that
+            # tests with threads lock like production.
         }
     }
 
@@ -135,6 +135,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+if not DATABASE_URL or not REDIS_URL:
+    # Zero-setup mode keeps its database, cache and queue files here.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # ------------------------------------------------------------------------------
 # Celery (the app and the beat schedule live in config/celery.py)
