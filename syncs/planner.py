@@ -20,7 +20,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -85,6 +85,23 @@ class PlanStatus(StrEnum):
     READY = "ready"  # documents (possibly none) can be posted now
     WAITING = "waiting"  # Stripe has not settled something yet (a payout not paid yet)
     NEEDS_ACTION = "needs_action"  # a mapping is missing: the user must act, nothing is posted
+
+
+class ClosedPeriodPolicy(StrEnum):
+    """What to do with a document dated on or before the QBO books closing date (§7)."""
+
+    FIRST_OPEN_DATE = "first_open_date"  # post on the day after the closing date, with a note
+    HOLD = "hold"  # post nothing until someone approves (then plan again with FIRST_OPEN_DATE)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedBooks:
+    through: date  # QBO Preferences.AccountingInfoPrefs.BookCloseDate
+    policy: ClosedPeriodPolicy = ClosedPeriodPolicy.FIRST_OPEN_DATE
+
+    @property
+    def first_open_date(self) -> date:
+        return self.through + timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +229,7 @@ class _Ctx:
     customer: Ref | None
     payout: PayoutInfo | None
     clearing: Ref
+    closed: ClosedBooks | None = None
     warnings: list[PlanWarning] = field(default_factory=list)
 
     def money(self, amount: int) -> Money:
@@ -247,18 +265,27 @@ def plan_txn(
     customer: Ref | None = None,
     payout: PayoutInfo | None = None,
     generations: Mapping[Role, int] | None = None,
+    closed: ClosedBooks | None = None,
 ) -> Plan:
     """The QBO documents for one balance transaction, per docs/accounting.md §3.
 
     `customer` is the already matched QBO customer (§5; None → the guest customer, if mapped);
-    `payout` is the payout a payout-category row belongs to; `tz` is the tenant's time zone.
+    `payout` is the payout a payout-category row belongs to; `tz` is the tenant's time zone;
+    `generations` the outbox generation per role (default 1); `closed` the books closing date.
     """
     try:
         clearing = resolve.clearing_account(mappings, txn.currency)
     except MissingMapping as exc:
         return _not_posted(txn, PlanStatus.NEEDS_ACTION, exc.action)
     ctx = _Ctx(
-        txn, connection_id, mappings, tz, customer or mappings.guest_customer, payout, clearing
+        txn,
+        connection_id,
+        mappings,
+        tz,
+        customer or mappings.guest_customer,
+        payout,
+        clearing,
+        closed,
     )
     try:
         drafts = _drafts(ctx)
@@ -268,6 +295,9 @@ def plan_txn(
         return _not_posted(txn, PlanStatus.WAITING, exc.reason, ctx.warnings)
     except _NothingToPost as exc:
         return _not_posted(txn, PlanStatus.READY, exc.reason, ctx.warnings)
+    held = _held(ctx, drafts)
+    if held:
+        return _not_posted(txn, PlanStatus.NEEDS_ACTION, held, ctx.warnings)
     documents = tuple(
         _finish(ctx, draft, (generations or {}).get(draft.role, 1)) for draft in drafts
     )
@@ -281,6 +311,24 @@ def plan_txn(
         warnings=tuple(ctx.warnings),
         reason="" if documents else "nothing moved: zero amounts",
     )
+
+
+def _held(ctx: _Ctx, drafts: Sequence[_Draft]) -> str:
+    closed = ctx.closed
+    if closed is None or closed.policy != ClosedPeriodPolicy.HOLD:
+        return ""
+    dates = sorted(_stripe_date(ctx, draft) for draft in drafts)
+    if not dates or dates[0] > closed.through:
+        return ""
+    return (
+        f"{ctx.txn.id} is dated {dates[0].isoformat()}, in the closed period (books closed"
+        f" through {closed.through.isoformat()}): approve posting it on"
+        f" {closed.first_open_date.isoformat()}"
+    )
+
+
+def _stripe_date(ctx: _Ctx, draft: _Draft) -> date:
+    return draft.txn_date or local_date(ctx.txn, ctx.tz)
 
 
 def _not_posted(
@@ -704,11 +752,19 @@ def _journal_line(account: Ref, debit: Money, description: str) -> dict[str, Any
 def _finish(ctx: _Ctx, draft: _Draft, generation: int) -> PlannedDocument:
     key = OutboxKey(ctx.connection_id, ctx.txn.id, draft.role)
     number = doc_number(key, generation)
-    txn_date = draft.txn_date or local_date(ctx.txn, ctx.tz)
+    txn_date = _stripe_date(ctx, draft)
+    moved = ""
+    if ctx.closed is not None and txn_date <= ctx.closed.through:
+        moved = (
+            f"dated {txn_date.isoformat()} in Stripe; books closed through"
+            f" {ctx.closed.through.isoformat()}, so posted on the first open date"
+        )
+        ctx.warn("closed_period", f"{ctx.txn.id} ({draft.role}): {moved}")
+        txn_date = ctx.closed.first_open_date
     payload: dict[str, Any] = {"TxnDate": txn_date.isoformat(), "DocNumber": number}
     if ctx.txn.currency != ctx.mappings.home_currency:
         payload["CurrencyRef"] = {"value": ctx.txn.currency.upper()}
-    payload["PrivateNote"] = private_note(ctx.txn, ctx.payout, number, ctx.tz)
+    payload["PrivateNote"] = private_note(ctx.txn, ctx.payout, number, ctx.tz, moved)
     payload.update(draft.body)
     return PlannedDocument(
         key=key,
@@ -728,7 +784,9 @@ def local_date(txn: LedgerTxn, tz: tzinfo) -> date:
     return txn.created.astimezone(tz).date()
 
 
-def private_note(txn: LedgerTxn, payout: PayoutInfo | None, number: str, tz: tzinfo) -> str:
+def private_note(
+    txn: LedgerTxn, payout: PayoutInfo | None, number: str, tz: tzinfo, extra: str = ""
+) -> str:
     """The Stripe ids and facts an auditor needs to find the row in Stripe (§1.5)."""
     parts = [f"Stripe {txn.id}", f"{txn.reporting_category}/{txn.type}"]
     if txn.source_id:
@@ -748,6 +806,8 @@ def private_note(txn: LedgerTxn, payout: PayoutInfo | None, number: str, tz: tzi
     utc_day = txn.created.astimezone(UTC).date()
     if utc_day != local_date(txn, tz):
         parts.append(f"Stripe (UTC) date {utc_day.isoformat()}")
+    if extra:
+        parts.append(extra)
     parts.append(f"tieout:{number}")
     return clean_text(" | ".join(parts), PRIVATE_NOTE_MAX)
 
@@ -783,6 +843,7 @@ def plan_many(
     payouts: Mapping[str, PayoutInfo] | None = None,
     customer_for: Callable[[LedgerTxn], Ref | None] | None = None,
     generations: Mapping[tuple[str, Role], int] | None = None,
+    closed: ClosedBooks | None = None,
 ) -> Batch:
     """Plan every transaction, in (created, id) order so input order never changes the output.
 
@@ -802,6 +863,7 @@ def plan_many(
                 customer=customer_for(txn) if customer_for else None,
                 payout=payout,
                 generations=own,
+                closed=closed,
             )
         )
     return Batch(tuple(plans))

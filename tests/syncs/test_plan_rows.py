@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 from syncs.ledger import FeeDetail, PayoutStatus
 from syncs.money import Money
-from syncs.planner import OutboxKey, PlanStatus, Role, doc_number, request_id
+from syncs.planner import (
+    ClosedBooks,
+    ClosedPeriodPolicy,
+    OutboxKey,
+    PlanStatus,
+    Role,
+    doc_number,
+    request_id,
+)
 from tests.syncs.ledger_data import (
     APP_FEES,
     CHARGEBACKS,
@@ -545,3 +553,30 @@ def test_it_leaves_clearing_out_of_a_journal_entry_that_does_not_move_it() -> No
     assert accounts_of(doc) == ["Stripe Adjustments", "Stripe Fees"]
     assert journal_sides(doc) == (Decimal("5.00"), Decimal("5.00"))
     assert doc.clearing_delta == usd(0)
+
+
+# ---- closed periods (§7) ---------------------------------------------------------------------
+
+
+def test_it_posts_a_late_refund_in_a_closed_period_on_the_first_open_date() -> None:
+    closed = ClosedBooks(date(2026, 1, 31))
+    result = plan(txn("refund", -2500, created=when("2026-01-20 15:00")), closed=closed)
+    doc = only(result)
+
+    assert doc.payload["TxnDate"] == "2026-02-01"
+    assert (
+        "dated 2026-01-20 in Stripe; books closed through 2026-01-31" in doc.payload["PrivateNote"]
+    )
+    assert [w.code for w in result.warnings] == ["closed_period"]
+
+
+def test_it_holds_a_closed_period_document_for_approval_when_asked_to() -> None:
+    closed = ClosedBooks(date(2026, 1, 31), ClosedPeriodPolicy.HOLD)
+    held = plan(txn("refund", -2500, created=when("2026-01-20 15:00")), closed=closed)
+    open_day = plan(txn("refund", -2500, created=when("2026-02-02 15:00")), closed=closed)
+
+    assert held.status == PlanStatus.NEEDS_ACTION
+    assert held.documents == ()
+    assert "approve posting it on 2026-02-01" in held.reason
+    assert open_day.status == PlanStatus.READY
+    assert only(open_day).payload["TxnDate"] == "2026-02-02"
