@@ -111,3 +111,18 @@ def test_it_delays_deliveries_when_asked(emu: RunningEmulator, client: stripe.St
         assert emu.deliver() == 0
         emu.advance(seconds=120)
         assert emu.deliver() == 1
+
+
+def test_it_gives_up_after_the_last_retry(
+    emu: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    with webhook_sink(statuses=[500] * 10) as sink:
+        endpoint(client, sink, enabled_events=["customer.created"])
+        client.v1.customers.create({"email": "never@example.com"})
+        for _ in range(6):
+            emu.deliver()
+            emu.advance(seconds=3 * 3600)
+        assert len(sink.received) == 4  # the first attempt and three retries
+    delivery = emu.admin("GET", "webhooks/deliveries")["deliveries"][0]
+    assert delivery["status"] == "failed"
+    assert client.v1.events.list({"delivery_success": "false"}).data[0].pending_webhooks == 0
