@@ -26,6 +26,9 @@ from emulators.stripe.store import PLATFORM_ACCOUNT, Store
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 READ_METHODS = ("GET", "HEAD")
+IDEMPOTENCY_TTL = 86400
+IDEMPOTENCY_PRUNE_AT = 2000
+REQUEST_LOG_SIZE = 10000
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -234,7 +237,13 @@ class StripeEmulator:
     def _remember(
         self, ctx: resources.Ctx, key: str, request: Request, status: int, body: dict[str, Any]
     ) -> None:
-        self.store.state["idempotency"][f"{ctx.book.lk}|{key}"] = {
+        records = self.store.state["idempotency"]
+        if len(records) >= IDEMPOTENCY_PRUNE_AT:
+            # Stripe may forget keys once they are 24 hours old; so does the emulator clock.
+            oldest = self.store.now - IDEMPOTENCY_TTL
+            for stale in [k for k, r in records.items() if r["created"] < oldest]:
+                del records[stale]
+        records[f"{ctx.book.lk}|{key}"] = {
             "fingerprint": self._fingerprint(request),
             "status": status,
             "body": body,
@@ -243,13 +252,18 @@ class StripeEmulator:
 
     def _log(self, request: Request, route: str, status: int, request_id: str) -> None:
         with self.store.lock:
-            self.store.state["requests"].append(
+            log, counts = self.store.state["requests"], self.store.state["request_counts"]
+            name = f"{request.method} {route}"
+            counts[name] = counts.get(name, 0) + 1
+            if len(log) >= REQUEST_LOG_SIZE:
+                del log[: REQUEST_LOG_SIZE // 10]  # the log is a window; counts are forever
+            log.append(
                 {
                     "id": request_id,
                     "at": self.store.now,
                     "method": request.method,
                     "path": request.path,
-                    "route": f"{request.method} {route}",
+                    "route": name,
                     "status": status,
                     "account": request.headers.get("Stripe-Account"),
                 }
@@ -403,10 +417,8 @@ class StripeEmulator:
 
     def admin_requests(self, params: dict[str, Any]) -> dict[str, Any]:
         log = self.store.state["requests"]
-        counts: dict[str, int] = {}
-        for entry in log:
-            counts[entry["route"]] = counts.get(entry["route"], 0) + 1
-        return {"requests": log[-int(params.get("limit", 1000)) :], "counts": counts}
+        limit = int(params.get("limit", 1000))
+        return {"requests": log[-limit:], "counts": self.store.state["request_counts"]}
 
     def admin_fail_payout(self, params: dict[str, Any], payout_id: str) -> dict[str, Any]:
         located = self.store.locate(payout_id)

@@ -72,7 +72,8 @@ def fresh_state(start: int, seed: int) -> dict[str, Any]:
         "deliveries": [],  # webhook delivery records
         "idempotency": {},  # f"{lk}|{key}" -> {fingerprint, status, body}
         "oauth": {"codes": {}, "refresh_tokens": {}},
-        "requests": [],  # request log
+        "requests": [],  # request log (a window of the latest requests)
+        "request_counts": {},  # "METHOD /route" -> count since reset
         "chaos": {"duplicate": False, "out_of_order": False, "delay_seconds": 0},
         "rate_limit": {"per_second": 0, "fail_next": 0},
     }
