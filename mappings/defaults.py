@@ -137,6 +137,14 @@ class CustomerPolicy(StrEnum):
     SINGLE = "single"  # everything on the guest customer ("Stripe Customer")
 
 
+class TaxMode(StrEnum):
+    """How sales tax collected by Stripe (invoice `total_taxes`) reaches QBO (§5)."""
+
+    NONE = "none"  # not separated: the sale's income includes it (a warning says so)
+    US_TOTAL_TAX = "us_total_tax"  # send TxnTaxDetail.TotalTax; automated sales tax honours it
+    TAX_CODES = "tax_codes"  # per Stripe tax rate → QBO TaxCode (not mapped yet: needs action)
+
+
 def _frozen(mapping: Mapping[str, Ref]) -> Mapping[str, Ref]:
     return MappingProxyType(dict(sorted(mapping.items())))
 
@@ -173,6 +181,7 @@ class Mappings:
     topup_bank: Mapping[str, Ref] = field(default_factory=dict)  # defaults to payout_bank
     guest_customer: Ref | None = None  # "Stripe Customer", for charges without a customer
     customer_policy: CustomerPolicy = CustomerPolicy.MATCH
+    tax_mode: TaxMode = TaxMode.NONE
     # The QBO company's home currency (lower-case); documents in another currency carry
     # CurrencyRef (QBO multicurrency must then be on).
     home_currency: str = "usd"

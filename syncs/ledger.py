@@ -79,9 +79,12 @@ class LedgerTxn:
     presentment_currency: str | None = None  # `charge.currency`: what the customer saw
     charge_id: str | None = None  # `refund.charge` / `dispute.charge`: the original sale
     invoice_id: str | None = None  # the invoice paid by the charge (via InvoicePayment)
+    # Sales tax collected: sum of `invoice.total_taxes[].amount`, included in `amount`; only
+    # set when the invoice is in the settlement currency (0 otherwise, or when there is none).
+    tax_amount: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("amount", "fee", "net"):
+        for name in ("amount", "fee", "net", "tax_amount"):
             if type(getattr(self, name)) is not int:
                 raise TypeError(f"LedgerTxn.{name} must be an int")
         if self.net != self.amount - self.fee:

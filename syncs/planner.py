@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from mappings import resolve
-from mappings.defaults import Mappings, Ref
+from mappings.defaults import Mappings, Ref, TaxMode
 from mappings.resolve import MissingMapping
 from syncs.ledger import LedgerTxn, PayoutInfo, PayoutStatus
 from syncs.money import Money, to_decimal, total
@@ -587,8 +587,11 @@ def clean_text(text: str, limit: int) -> str:
 
 
 def _sales_receipt(ctx: _Ctx) -> _Draft:
+    tax = _separate_tax(ctx)
+    taxed = "TAX" if tax.amount else None
     lines = [
-        _sales_line(item, amount, description) for item, amount, description in _sale_lines(ctx)
+        _sales_line(item, amount, description, taxed)
+        for item, amount, description in _sale_lines(ctx, ctx.money(ctx.txn.amount) - tax)
     ]
     amount = ctx.money(ctx.txn.amount)
     body: dict[str, Any] = {}
@@ -596,12 +599,36 @@ def _sales_receipt(ctx: _Ctx) -> _Draft:
         body["CustomerRef"] = ctx.customer.qbo()
     body["DepositToAccountRef"] = ctx.clearing.qbo()
     body["Line"] = lines
+    if tax.amount:
+        body["TxnTaxDetail"] = {"TotalTax": to_decimal(tax)}
     body["TotalAmt"] = to_decimal(amount)
     return _Draft(Role.SALE, "SalesReceipt", body, amount, to_decimal(amount))
 
 
-def _sale_lines(ctx: _Ctx) -> list[tuple[Ref, Money, str]]:
-    """Invoice lines when they are in the settlement currency and add up; else one line."""
+def _separate_tax(ctx: _Ctx) -> Money:
+    """The sales tax to post apart from income under the tenant's tax mode (§5)."""
+    txn, mode = ctx.txn, ctx.mappings.tax_mode
+    if txn.tax_amount == 0:
+        return ctx.money(0)
+    if not 0 < txn.tax_amount < txn.amount:
+        ctx.warn("tax_ignored", f"{txn.id}: tax {txn.tax_amount} does not fit the amount")
+        return ctx.money(0)
+    if mode == TaxMode.US_TOTAL_TAX:
+        return ctx.money(txn.tax_amount)
+    if mode == TaxMode.TAX_CODES:
+        raise MissingMapping(
+            f"Map Stripe tax rates to QBO tax codes to post {txn.id}, which collected tax"
+        )
+    ctx.warn(
+        "tax_in_income",
+        f"{txn.id}: sales tax {txn.tax_amount} is included in income; choose a tax setting",
+    )
+    return ctx.money(0)
+
+
+def _sale_lines(ctx: _Ctx, target: Money) -> list[tuple[Ref, Money, str]]:
+    """Invoice lines when they are in the settlement currency and add up to `target` (the
+    amount before separately posted tax); else one line."""
     txn = ctx.txn
     items = txn.line_items
     same_currency = txn.presentment_currency in (None, txn.currency)
@@ -609,7 +636,7 @@ def _sale_lines(ctx: _Ctx) -> list[tuple[Ref, Money, str]]:
         items
         and same_currency
         and all(item.amount >= 0 for item in items)
-        and sum(item.amount for item in items) == txn.amount
+        and sum(item.amount for item in items) == target.amount
     ):
         return [
             (
@@ -623,19 +650,24 @@ def _sale_lines(ctx: _Ctx) -> list[tuple[Ref, Money, str]]:
     if items and same_currency:
         ctx.warn(
             "line_items_mismatch",
-            f"{txn.id}: the invoice lines do not add up to the charge amount {txn.amount};"
-            " posted as one line",
+            f"{txn.id}: the invoice lines do not add up to {target.amount} (charge"
+            f" {txn.amount}); posted as one line",
         )
     item = resolve.single_item(ctx.mappings, items)
-    return [(item, ctx.money(txn.amount), _describe(ctx, "Stripe sale"))]
+    return [(item, target, _describe(ctx, "Stripe sale"))]
 
 
-def _sales_line(item: Ref, amount: Money, description: str) -> dict[str, Any]:
+def _sales_line(
+    item: Ref, amount: Money, description: str, tax_code: str | None = None
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {"ItemRef": item.qbo()}
+    if tax_code is not None:
+        detail["TaxCodeRef"] = {"value": tax_code}
     return {
         "DetailType": "SalesItemLineDetail",
         "Amount": to_decimal(amount),
         "Description": description,
-        "SalesItemLineDetail": {"ItemRef": item.qbo()},
+        "SalesItemLineDetail": detail,
     }
 
 

@@ -177,7 +177,8 @@ def lines_total(doc: PlannedDocument) -> Decimal:
             ),
             Decimal(0),
         )
-    return sum(line_amounts(doc), Decimal(0))
+    tax = doc.payload.get("TxnTaxDetail", {}).get("TotalTax", Decimal(0))
+    return sum(line_amounts(doc), Decimal(0)) + tax
 
 
 def journal_sides(doc: PlannedDocument) -> tuple[Decimal, Decimal]:

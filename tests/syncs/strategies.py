@@ -126,6 +126,7 @@ def ledger_txns(
         presentment_currency=presented[1] if presented else None,
         exchange_rate=draw(st.none() | st.decimals(Decimal("0.001"), Decimal("1000"), places=6)),
         charge_id=draw(st.none() | ids.map(lambda s: "ch_" + s)),
+        tax_amount=draw(st.sampled_from((0, 0, 1, 100)) | small),
     )
 
 

@@ -8,7 +8,7 @@ holding exactly the balance the planner predicted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from mappings.defaults import (
     Mappings,
     Purpose,
     Ref,
+    TaxMode,
     account_name,
     account_payload,
     sales_item_payload,
@@ -34,7 +35,7 @@ from mappings.defaults import (
 from syncs.ledger import FeeDetail, LedgerTxn, PayoutInfo, PayoutStatus
 from syncs.money import Money, to_decimal
 from syncs.planner import Batch, PlanStatus, plan_many
-from tests.syncs.ledger_data import NEW_YORK, jane, payout, txn, when
+from tests.syncs.ledger_data import NEW_YORK, jane, payout, txn, when, widget
 from tests.syncs.strategies import PAYOUT_CATEGORIES, histories, payouts_for
 
 
@@ -103,6 +104,7 @@ def realistic_history() -> tuple[list[LedgerTxn], dict[str, PayoutInfo]]:
     txns = [
         txn("charge", 10000, 320, id="txn_a", source_id="ch_a", customer=jane()),
         txn("charge", 5000, 175, id="txn_b", source_id="ch_b", created=when("2026-01-15 23:30")),
+        txn("charge", 10800, 340, id="txn_t", line_items=(widget(10000),), tax_amount=800),
         txn("refund", -2500, id="txn_c", source_id="re_c", charge_id="ch_a"),
         txn("dispute", -5000, 1500, id="txn_d", type="adjustment", fee_details=dispute_fee),
         txn(
@@ -133,6 +135,7 @@ def realistic_history() -> tuple[list[LedgerTxn], dict[str, PayoutInfo]]:
 
 def test_it_posts_a_realistic_history_that_ties_out_in_the_emulator() -> None:
     books = new_books()
+    books.mappings = replace(books.mappings, tax_mode=TaxMode.US_TOTAL_TAX)
     txns, payouts = realistic_history()
     batch = plan_many(
         txns, connection_id="conn_1", mappings=books.mappings, tz=NEW_YORK, payouts=payouts

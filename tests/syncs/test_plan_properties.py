@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mappings.defaults import TaxMode
 from syncs.ledger import LedgerTxn, PayoutInfo
 from syncs.money import Money, to_decimal
 from syncs.planner import (
@@ -41,19 +43,21 @@ from tests.syncs.strategies import PAYOUT_CATEGORIES, ZONES, histories, txn_with
 MAPPINGS = mappings()
 Case = tuple[LedgerTxn, PayoutInfo | None]
 zones = st.sampled_from(ZONES)
+envs = st.tuples(zones, st.sampled_from(list(TaxMode)))
+Env = tuple[tzinfo, TaxMode]
 
 
-def run(
-    txn: LedgerTxn, payout: PayoutInfo | None, tz: tzinfo, connection: str = CONNECTION
-) -> Plan:
-    return plan_txn(txn, connection_id=connection, mappings=MAPPINGS, tz=tz, payout=payout)
+def run(txn: LedgerTxn, payout: PayoutInfo | None, env: Env) -> Plan:
+    tz, tax_mode = env
+    m = replace(MAPPINGS, tax_mode=tax_mode)
+    return plan_txn(txn, connection_id=CONNECTION, mappings=m, tz=tz, payout=payout)
 
 
 @settings(deadline=None)
-@given(txn_with_payout(), zones)
-def test_it_moves_clearing_by_exactly_net(case: Case, tz: tzinfo) -> None:
+@given(txn_with_payout(), envs)
+def test_it_moves_clearing_by_exactly_net(case: Case, env: Env) -> None:
     txn, payout = case
-    plan = run(txn, payout, tz)
+    plan = run(txn, payout, env)
 
     moved = sum((d.clearing_delta for d in plan.documents), Money.zero(txn.currency))
     assert moved + plan.unposted == txn.net_money
@@ -68,10 +72,10 @@ def test_it_moves_clearing_by_exactly_net(case: Case, tz: tzinfo) -> None:
 
 
 @settings(deadline=None)
-@given(txn_with_payout(), zones)
-def test_it_keeps_every_document_internally_consistent(case: Case, tz: tzinfo) -> None:
+@given(txn_with_payout(), envs)
+def test_it_keeps_every_document_internally_consistent(case: Case, env: Env) -> None:
     txn, payout = case
-    plan = run(txn, payout, tz)
+    plan = run(txn, payout, env)
 
     roles = [d.key.role for d in plan.documents]
     assert len(roles) == len(set(roles))
@@ -107,10 +111,10 @@ def _amounts(payload: Mapping[str, Any]) -> list[Decimal]:
 
 
 @settings(deadline=None)
-@given(txn_with_payout(), zones)
-def test_it_plans_the_same_input_identically(case: Case, tz: tzinfo) -> None:
+@given(txn_with_payout(), envs)
+def test_it_plans_the_same_input_identically(case: Case, env: Env) -> None:
     txn, payout = case
-    first, second = run(txn, payout, tz), run(txn, payout, tz)
+    first, second = run(txn, payout, env), run(txn, payout, env)
 
     assert first == second
     assert [d.json() for d in first.documents] == [d.json() for d in second.documents]
@@ -157,8 +161,8 @@ def test_it_expects_the_clearing_balance_the_ready_plans_add_up_to(
 
 
 @settings(max_examples=40, deadline=None)
-@given(txn_with_payout(), zones)
-def test_it_emits_only_payloads_the_qbo_schema_accepts(case: Case, tz: tzinfo) -> None:
+@given(txn_with_payout(), envs)
+def test_it_emits_only_payloads_the_qbo_schema_accepts(case: Case, env: Env) -> None:
     txn, payout = case
-    for doc in run(txn, payout, tz).documents:
+    for doc in run(txn, payout, env).documents:
         assert_valid_qbo(doc.entity, doc.payload)

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from mappings.defaults import TaxMode
 from syncs.ledger import FeeDetail, PayoutStatus
 from syncs.money import Money
 from syncs.planner import (
@@ -580,3 +581,36 @@ def test_it_holds_a_closed_period_document_for_approval_when_asked_to() -> None:
     assert "approve posting it on 2026-02-01" in held.reason
     assert open_day.status == PlanStatus.READY
     assert only(open_day).payload["TxnDate"] == "2026-02-02"
+
+
+# ---- sales tax (§5) --------------------------------------------------------------------------
+
+
+def test_it_sends_the_explicit_tax_amount_for_us_companies() -> None:
+    m = mappings(tax_mode=TaxMode.US_TOTAL_TAX)
+    t = txn("charge", 10800, 343, line_items=(widget(6000), widget(4000)), tax_amount=800)
+    sale = plan(t, mappings=m).documents[0]
+
+    assert line_amounts(sale) == [Decimal("60.00"), Decimal("40.00")]
+    assert sale.payload["TxnTaxDetail"] == {"TotalTax": Decimal("8.00")}
+    assert sale.payload["TotalAmt"] == Decimal("108.00")
+    assert {
+        line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in sale.payload["Line"]
+    } == {"TAX"}
+    assert sale.clearing_delta == usd(10800)
+
+
+def test_it_waits_for_tax_code_mappings_outside_the_us() -> None:
+    m = mappings(tax_mode=TaxMode.TAX_CODES)
+    result = plan(txn("charge", 12000, 380, tax_amount=2000), mappings=m)
+
+    assert result.status == PlanStatus.NEEDS_ACTION
+    assert "tax codes" in result.reason
+
+
+def test_it_warns_when_tax_is_left_in_income() -> None:
+    result = plan(txn("charge", 10800, 343, tax_amount=800))
+
+    assert line_amounts(result.documents[0]) == [Decimal("108.00")]
+    assert "TxnTaxDetail" not in result.documents[0].payload
+    assert [w.code for w in result.warnings] == ["tax_in_income"]
