@@ -145,3 +145,15 @@ def test_it_logs_requests_with_counts_per_endpoint(
     counts = emu.admin("GET", "requests")["counts"]
     assert counts["GET /v1/balance"] == 2
     assert counts["POST /v1/customers"] == 1
+
+
+def test_it_hides_another_accounts_payout_from_the_payout_filter(emu: RunningEmulator) -> None:
+    platform = emu.client()
+    a = platform.v1.accounts.create({"type": "standard"}).id
+    b = platform.v1.accounts.create({"type": "standard"}).id
+    pay(platform, 5000, options={"stripe_account": a})
+    emu.advance(days=2)
+    payout = platform.v1.payouts.list(None, {"stripe_account": a}).data[0]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        platform.v1.balance_transactions.list({"payout": payout.id}, {"stripe_account": b})
+    assert raised.value.http_status == 404
