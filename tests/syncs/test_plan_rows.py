@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from mappings.defaults import TaxMode
 from syncs.ledger import FeeDetail, PayoutStatus
 from syncs.money import Money
@@ -19,6 +21,7 @@ from syncs.planner import (
     PlanStatus,
     Role,
     doc_number,
+    is_known_category,
     request_id,
 )
 from tests.syncs.ledger_data import (
@@ -614,3 +617,46 @@ def test_it_warns_when_tax_is_left_in_income() -> None:
     assert line_amounts(result.documents[0]) == [Decimal("108.00")]
     assert "TxnTaxDetail" not in result.documents[0].payload
     assert [w.code for w in result.warnings] == ["tax_in_income"]
+
+
+# ---- the table as a whole --------------------------------------------------------------------
+
+SPEC_TABLE = [
+    ("charge", 10000, 320, [("SalesReceipt", Role.SALE), ("Purchase", Role.FEE)]),
+    ("refund", -2500, 0, [("RefundReceipt", Role.REFUND)]),
+    ("refund", -2500, -30, [("RefundReceipt", Role.REFUND), ("Deposit", Role.REFUND_FEE)]),
+    ("refund_failure", 2500, 0, [("Deposit", Role.REFUND_FAILURE)]),
+    ("dispute", -1000, 1500, [("Purchase", Role.DISPUTE)]),
+    ("dispute_reversal", 1000, -1500, [("Deposit", Role.DISPUTE_REVERSAL)]),
+    ("fee", -2000, 0, [("Purchase", Role.STRIPE_FEE)]),
+    ("payout", -9680, 0, [("Transfer", Role.PAYOUT)]),
+    ("payout_reversal", 9680, 0, [("Transfer", Role.PAYOUT_FAILURE)]),
+    ("topup", 50000, 0, [("Transfer", Role.TOPUP)]),
+    ("topup_reversal", -50000, 0, [("Transfer", Role.TOPUP)]),
+    ("risk_reserved_funds", -12000, 0, [("Transfer", Role.RESERVE)]),
+    ("connect_reserved_funds", 12000, 0, [("Transfer", Role.RESERVE)]),
+    ("transfer", -7000, 0, [("Purchase", Role.TRANSFER)]),
+    ("transfer_reversal", 7000, 0, [("Deposit", Role.TRANSFER)]),
+    ("connect_collection_transfer", 700, 0, [("Deposit", Role.TRANSFER)]),
+    ("platform_earning", 300, 0, [("Deposit", Role.PLATFORM_EARNING)]),
+    ("platform_earning_refund", -300, 0, [("Purchase", Role.PLATFORM_EARNING)]),
+    ("other_adjustment", -1234, 0, [("JournalEntry", Role.ADJUSTMENT)]),
+    ("contribution", -500, 0, [("JournalEntry", Role.ADJUSTMENT)]),
+    ("charge_failure", -10000, 0, [("JournalEntry", Role.ADJUSTMENT)]),
+    ("issuing_authorization_hold", -900, 0, [("JournalEntry", Role.ADJUSTMENT)]),
+    ("not_a_category", 100, 0, [("JournalEntry", Role.SUSPENSE)]),
+]
+
+
+@pytest.mark.parametrize(("category", "amount", "fee", "expected"), SPEC_TABLE)
+def test_it_follows_the_spec_table_and_moves_clearing_by_net(
+    category: str, amount: int, fee: int, expected: list[tuple[str, Role]]
+) -> None:
+    paid = payout(abs(amount), was_paid=True)
+    result = plan(txn(category, amount, fee, source_id="po_1"), payout=paid)
+
+    assert result.status == PlanStatus.READY
+    assert [(d.entity, d.key.role) for d in result.documents] == expected
+    assert result.clearing_delta == usd(amount - fee)
+    assert sum(clearing_effect(d) for d in result.documents) == Decimal(amount - fee) / 100
+    assert is_known_category(category) == (category != "not_a_category")
