@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback default)")
     parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=0.0,
+        help="emulator seconds per wall second (0: the clock moves only via the admin API)",
+    )
     _scenario_args(parser, seed_default=None)
     commands = parser.add_subparsers(dest="command")
     seed = commands.add_parser("seed", help="generate a history and save it with --state")
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     from emulators.stripe.server import StripeEmulator
 
     app = StripeEmulator(store, background_delivery=True)
+    if args.clock_speed > 0:
+        app.start_clock(args.clock_speed)
     _print_keys(f"http://{args.host}:{args.port}")
     try:
         run_simple(args.host, args.port, app, threaded=True, use_reloader=False)

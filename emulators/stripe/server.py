@@ -58,7 +58,7 @@ class StripeEmulator:
         self._request_ids = itertools.count(1)
         self._windows: dict[str, deque[float]] = {}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         if background_delivery:
             self.start_delivery()
 
@@ -458,10 +458,30 @@ class StripeEmulator:
             while not self._stop.wait(interval):
                 self.deliver()
 
-        self._thread = threading.Thread(target=loop, name="stripe-webhooks", daemon=True)
-        self._thread.start()
+        self._start_thread(loop, "stripe-webhooks")
+
+    def start_clock(self, speed: float, interval: float = 1.0) -> None:
+        """Let the emulator clock follow wall time, `speed` emulator seconds per second (demo)."""
+
+        def loop() -> None:
+            last, carry = time.monotonic(), 0.0
+            while not self._stop.wait(interval):
+                now = time.monotonic()
+                carry, last = carry + (now - last) * speed, now
+                if int(carry) >= 1:
+                    with self.store.lock:
+                        ledger.advance(self.store, self.store.now + int(carry))
+                    carry -= int(carry)
+                    self.store.save()
+
+        self._start_thread(loop, "stripe-clock")
+
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
