@@ -93,3 +93,29 @@ def customer_display_names(name: str, email: str, stripe_id: str | None) -> list
         base = (clean or email)[: 100 - len(stripe_id) - 3]
         candidates.append(f"{base} ({stripe_id})" if base else stripe_id)
     return list(dict.fromkeys(candidates))
+
+
+def mapping_problems(mappings: Mappings) -> list[str]:
+    """Mistakes that would make QBO refuse documents or break the tie-out, in plain words.
+
+    A clearing account must mirror one Stripe balance, so it cannot be shared between
+    currencies or double as the bank, reserve or suspense account (a Transfer from an account
+    to itself is refused, and a shared account's balance no longer ties out).
+    """
+    problems = []
+    by_account: dict[str, list[str]] = {}
+    for currency, ref in mappings.clearing.items():
+        by_account.setdefault(ref.value, []).append(currency.upper())
+    for value, currencies in sorted(by_account.items()):
+        if len(currencies) > 1:
+            problems.append(f"Clearing account {value} is used for {', '.join(currencies)}")
+    others = {
+        "payout bank": list(mappings.payout_bank.values()) + list(mappings.topup_bank.values()),
+        "reserve": [mappings.reserve],
+        "suspense": [mappings.suspense],
+    }
+    for role, refs in others.items():
+        for ref in refs:
+            if ref.value in by_account:
+                problems.append(f"The {role} account {ref.name or ref.value} is a clearing account")
+    return problems

@@ -23,6 +23,7 @@ from mappings.resolve import (
     customer_display_names,
     fee_account,
     item_for,
+    mapping_problems,
     payout_bank,
     refund_item,
     single_item,
@@ -129,3 +130,18 @@ def test_it_proposes_unique_customer_display_names_in_spec_order() -> None:
     long = customer_display_names("x" * 300, "", "cus_123")
     assert all(len(name) <= 100 for name in long)
     assert long[-1].endswith("(cus_123)")
+
+
+def test_it_finds_no_problem_in_a_sound_mapping() -> None:
+    assert mapping_problems(mappings()) == []
+
+
+def test_it_flags_a_clearing_account_shared_or_reused() -> None:
+    shared = mappings(
+        clearing={"usd": CLEARING_USD, "eur": CLEARING_USD},
+        payout_bank={"usd": CLEARING_USD},
+    )
+    assert mapping_problems(shared) == [
+        "Clearing account 90 is used for EUR, USD",
+        "The payout bank account Stripe Clearing – USD is a clearing account",
+    ]
