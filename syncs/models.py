@@ -176,3 +176,79 @@ class SyncRun(models.Model):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class OutboxDocument(models.Model):
+    """One planned QuickBooks document: the outbox of accounting.md §6.
+
+    The key is unique, the requestid and DocNumber are derived from it, and the status moves
+    planned → sending → posted | unknown | failed | needs_action. A row found in `sending` or
+    `unknown` is resolved by a DocNumber lookup, never re-sent under a new requestid.
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Waiting to post"
+        SENDING = "sending", "Sending"
+        POSTED = "posted", "Posted"
+        UNKNOWN = "unknown", "Checking"
+        FAILED = "failed", "Will retry"
+        NEEDS_ACTION = "needs_action", "Needs action"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outbox")
+    quickbooks = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="outbox")
+    balance_transaction = models.ForeignKey(
+        BalanceTransaction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    key = models.CharField(max_length=200, unique=True)
+    role = models.CharField(max_length=32)
+    entity = models.CharField(max_length=32)
+    generation = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=50)
+    doc_number = models.CharField(max_length=21)
+    payload = models.JSONField()
+    amount = models.BigIntegerField(help_text="Document total in minor units of `currency`.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    batch_id = models.CharField(max_length=36, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    qbo_id = models.CharField(max_length=32, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["quickbooks", "status", "next_attempt_at"]),
+            models.Index(fields=["tenant", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quickbooks", "entity", "doc_number"], name="one_doc_number_per_entity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.doc_number} ({self.status})"
+
+
+class PostingLease(models.Model):
+    """One poster at a time per QuickBooks company, across processes and machines.
+
+    Taken and renewed with a conditional UPDATE; no database transaction stays open while
+    QuickBooks is called. A holder that dies simply lets the lease expire.
+    """
+
+    quickbooks = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="lease")
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"lease on {self.quickbooks_id} by {self.holder or 'nobody'}"

@@ -25,6 +25,9 @@ from tests.factories import (
     UserFactory,
 )
 
+# The emulator fixtures (qbo, stripe_emu) are available to every test.
+pytest_plugins = ["tests.emulator_fixtures"]
+
 ALICE_INVITATION_TOKEN = "alice-invitation-token"
 
 

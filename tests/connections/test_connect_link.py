@@ -12,7 +12,7 @@ from django.utils import timezone
 from connections.models import Connection, ConnectLink
 from emulators.quickbooks.testing import RunningEmulator
 from tests.conftest import World
-from tests.connections.conftest import approve_on_intuit
+from tests.emulator_fixtures import approve_on_intuit
 
 pytestmark = pytest.mark.django_db
 

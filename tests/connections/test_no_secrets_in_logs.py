@@ -16,7 +16,7 @@ from connections import services
 from connections.models import Connection
 from emulators.quickbooks.testing import RunningEmulator
 from tests.conftest import World
-from tests.connections.conftest import connect_quickbooks
+from tests.emulator_fixtures import connect_quickbooks
 
 pytestmark = pytest.mark.django_db
 

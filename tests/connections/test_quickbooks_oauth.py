@@ -16,7 +16,7 @@ from connections.providers.errors import AuthRevoked
 from connections.providers.quickbooks import client as qbo_client
 from emulators.quickbooks.testing import RunningEmulator
 from tests.conftest import World
-from tests.connections.conftest import connect_quickbooks
+from tests.emulator_fixtures import connect_quickbooks
 
 pytestmark = pytest.mark.django_db
 

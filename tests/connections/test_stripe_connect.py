@@ -14,7 +14,7 @@ from connections import services
 from connections.models import Connection, InboundEvent
 from connections.providers.errors import AuthRevoked
 from tests.conftest import World
-from tests.connections.conftest import StripeEmulator
+from tests.emulator_fixtures import StripeEmulator
 
 pytestmark = pytest.mark.django_db
 

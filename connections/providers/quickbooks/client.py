@@ -20,6 +20,7 @@ from django.utils import timezone
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
+from pydantic import BaseModel
 
 from connections import http
 from connections.providers.errors import (
@@ -162,12 +163,7 @@ def _get(access_token: str, realm_id: str, path: str) -> dict[str, Any]:
         params={"minorversion": settings.INTUIT_MINOR_VERSION},
         headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
     )
-    if response.status_code == 401:
-        raise AccessTokenExpired()
-    if response.status_code == 429:
-        raise RateLimited("QuickBooks asked us to slow down.", retry_after=60)
-    if response.status_code >= 500:
-        raise ProviderError("QuickBooks had a temporary problem.", permanent=False)
+    _raise_for_transport(response)
     if response.status_code != 200:
         raise ProviderError(
             f"QuickBooks refused the request (HTTP {response.status_code}).", permanent=True
@@ -194,3 +190,91 @@ def preferences(access_token: str, realm_id: str) -> Preferences:
         custom_txn_numbers=bool(sales.get("CustomTxnNumbers", False)),
         books_closed_on=date.fromisoformat(closing) if closing else None,
     )
+
+
+# --- Writes and lookups for the poster ---------------------------------------------------
+
+
+class BatchItemResult(BaseModel):
+    bid: str
+    entity: dict[str, Any] | None = None
+    fault_code: str = ""
+    fault_message: str = ""
+    fault_detail: str = ""
+
+
+def _raise_for_transport(response: requests.Response) -> None:
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
+    if response.status_code == 401:
+        raise AccessTokenExpired()
+    if response.status_code == 429:
+        raise RateLimited("QuickBooks asked us to slow down (60 s pause).", retry_after=60)
+    if response.status_code >= 500:
+        raise ProviderError(f"QuickBooks answered {response.status_code}.", permanent=False)
+
+
+def batch(
+    access_token: str, realm_id: str, *, request_id: str, items: list[dict[str, Any]]
+) -> list[BatchItemResult]:
+    """Send ≤ 30 operations in one call; each item succeeds or fails on its own.
+
+    Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/batch
+    """
+    response = http.request(
+        "POST",
+        f"{settings.INTUIT_API_BASE}/v3/company/{realm_id}/batch",
+        params={"minorversion": settings.INTUIT_MINOR_VERSION, "requestid": request_id},
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        json={"BatchItemRequest": items},
+    )
+    _raise_for_transport(response)
+    if response.status_code != 200:
+        raise ProviderError(
+            f"QuickBooks refused the batch (HTTP {response.status_code}).", permanent=True
+        )
+    return [_batch_item(item) for item in response.json().get("BatchItemResponse", [])]
+
+
+def _batch_item(item: dict[str, Any]) -> BatchItemResult:
+    fault = item.get("Fault")
+    if fault:
+        error = (fault.get("Error") or [{}])[0]
+        return BatchItemResult(
+            bid=str(item.get("bId", "")),
+            fault_code=str(error.get("code", "")),
+            fault_message=str(error.get("Message", "")),
+            fault_detail=str(error.get("Detail", "")),
+        )
+    entity = next(
+        (
+            value
+            for key, value in item.items()
+            if key not in ("bId", "time") and isinstance(value, dict)
+        ),
+        None,
+    )
+    return BatchItemResult(bid=str(item.get("bId", "")), entity=entity)
+
+
+def query(access_token: str, realm_id: str, statement: str) -> list[dict[str, Any]]:
+    """Run one query; returns the entities found (reads are metered: used for recovery only).
+
+    Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
+    """
+    response = http.request(
+        "GET",
+        f"{settings.INTUIT_API_BASE}/v3/company/{realm_id}/query",
+        params={"minorversion": settings.INTUIT_MINOR_VERSION, "query": statement},
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+    )
+    _raise_for_transport(response)
+    if response.status_code != 200:
+        raise ProviderError(
+            f"QuickBooks refused the query (HTTP {response.status_code}).", permanent=True
+        )
+    found = response.json().get("QueryResponse", {})
+    return [entity for value in found.values() if isinstance(value, list) for entity in value]
+
+
+def quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,4 +1,4 @@
-"""Emulators wired into settings, for connection tests that run real OAuth flows."""
+"""Emulators wired into settings, for tests that run real OAuth flows and API calls."""
 
 from __future__ import annotations
 

@@ -1,0 +1,337 @@
+"""Post the outbox to QuickBooks exactly once per document.
+
+One poster per QuickBooks company at a time (a lease row, taken with a conditional UPDATE).
+Rows are claimed in batches of ≤ 30 and sent with a requestid derived from the batch's
+members, so a re-sent batch replays QuickBooks' stored answer. No database transaction is open
+while QuickBooks is called. An answer that never came leaves the rows `unknown`; they are
+resolved by one DocNumber query per entity type — found means posted (after an amount
+check), not found means planned again under the same requestid. Reads therefore happen only
+on recovery, never before a create.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections import services as connection_services
+from connections.providers.errors import AuthRevoked, ProviderError, RateLimited
+from connections.providers.quickbooks import client as qbo
+from syncs.models import OutboxDocument, PostingLease
+from syncs.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 30
+LEASE_TTL = timedelta(minutes=5)
+PAUSE_AFTER_429 = timedelta(seconds=60)
+# QuickBooks' code for "a document with this number exists" (quickbooks-api.md §5).
+DUPLICATE_DOC_NUMBER = "6140"
+RETRYABLE_FAULTS = {"5010", "3001", "3200", "500", "10000"}
+
+Status = OutboxDocument.Status
+
+
+@dataclass
+class PostReport:
+    skipped: bool = False
+    batches: int = 0
+    posted: int = 0
+    adopted: int = 0
+    needs_action: int = 0
+    retrying: int = 0
+    unknown: int = 0
+    reads: int = 0
+
+
+# --- The lease ------------------------------------------------------------------------------
+
+
+def lease_acquire(*, quickbooks_id: int, holder: str) -> bool:
+    PostingLease.objects.get_or_create(quickbooks_id=quickbooks_id)
+    now = timezone.now()
+    taken = PostingLease.objects.filter(
+        Q(expires_at__lte=now) | Q(holder=holder), quickbooks_id=quickbooks_id
+    ).update(holder=holder, expires_at=now + LEASE_TTL)
+    return taken == 1
+
+
+def lease_release(*, quickbooks_id: int, holder: str) -> None:
+    PostingLease.objects.filter(quickbooks_id=quickbooks_id, holder=holder).update(
+        holder="", expires_at=timezone.now()
+    )
+
+
+# --- Posting --------------------------------------------------------------------------------
+
+
+def outbox_post(
+    *,
+    quickbooks_id: int,
+    holder: str | None = None,
+    max_batches: int = 1000,
+    throttle: Throttle | None = None,
+) -> PostReport:
+    """Post what is due for one QuickBooks company; safe to call from any number of workers."""
+    holder = holder or uuid.uuid4().hex
+    report = PostReport()
+    if not lease_acquire(quickbooks_id=quickbooks_id, holder=holder):
+        report.skipped = True
+        return report
+    throttle = throttle or Throttle()
+    try:
+        if not _recover(quickbooks_id, report):
+            return report  # QuickBooks could not be asked; the unknown rows wait for next time
+        while report.batches < max_batches:
+            rows = _claim_batch(quickbooks_id)
+            if not rows:
+                break
+            throttle.acquire(str(quickbooks_id), "batch")
+            report.batches += 1
+            if not _send(quickbooks_id, rows, report):
+                break
+            if not lease_acquire(quickbooks_id=quickbooks_id, holder=holder):
+                break  # renewing failed: someone else took over after we overran the lease
+    finally:
+        lease_release(quickbooks_id=quickbooks_id, holder=holder)
+    return report
+
+
+def _due(quickbooks_id: int) -> Any:
+    return OutboxDocument.objects.filter(
+        quickbooks_id=quickbooks_id,
+        status__in=[Status.PLANNED, Status.FAILED],
+        next_attempt_at__lte=timezone.now(),
+    )
+
+
+def batch_request_id(rows: list[OutboxDocument]) -> str:
+    """Deterministic from the members: the same batch re-sent replays QuickBooks' answer."""
+    members = "|".join(sorted(row.request_id for row in rows))
+    return "b" + hashlib.sha256(members.encode()).hexdigest()[:35]
+
+
+def _claim_batch(quickbooks_id: int) -> list[OutboxDocument]:
+    with transaction.atomic():
+        rows = list(_due(quickbooks_id).order_by("created", "pk")[:BATCH_SIZE])
+        if not rows:
+            return []
+        batch_id = batch_request_id(rows)
+        OutboxDocument.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=Status.SENDING, batch_id=batch_id, sent_at=timezone.now()
+        )
+    for row in rows:
+        row.batch_id = batch_id
+    return rows
+
+
+def _send(quickbooks_id: int, rows: list[OutboxDocument], report: PostReport) -> bool:
+    """Send one batch; return False when posting should stop for now."""
+    items = [
+        {"bId": str(index), "operation": "create", row.entity: row.payload}
+        for index, row in enumerate(rows)
+    ]
+    try:
+        results = connection_services.quickbooks_call(
+            connection_id=quickbooks_id,
+            call=lambda token, realm: qbo.batch(
+                token, realm, request_id=rows[0].batch_id, items=items
+            ),
+        )
+    except RateLimited:
+        _pause_company(quickbooks_id, rows)
+        return False
+    except AuthRevoked:
+        _replan(rows, delay=timedelta(0), error="Waiting for QuickBooks to be reconnected.")
+        return False
+    except ProviderError as error:
+        if error.permanent:
+            _needs_action(rows, f"QuickBooks refused the whole batch: {error}")
+            report.needs_action += len(rows)
+            return True
+        # No answer (timeout, 5xx, dropped connection): QuickBooks may have posted them.
+        _mark(rows, Status.UNKNOWN, error=str(error))
+        report.unknown += len(rows)
+        return _recover(quickbooks_id, report)
+    _apply_results(quickbooks_id, rows, results, report)
+    return True
+
+
+def _apply_results(
+    quickbooks_id: int,
+    rows: list[OutboxDocument],
+    results: list[qbo.BatchItemResult],
+    report: PostReport,
+) -> None:
+    by_bid = {result.bid: result for result in results}
+    duplicates: list[OutboxDocument] = []
+    for index, row in enumerate(rows):
+        result = by_bid.get(str(index))
+        if result is None:
+            _mark([row], Status.UNKNOWN, error="QuickBooks did not answer for this document.")
+            report.unknown += 1
+        elif result.entity is not None:
+            _posted(row, str(result.entity.get("Id", "")))
+            report.posted += 1
+        elif result.fault_code == DUPLICATE_DOC_NUMBER:
+            duplicates.append(row)
+        elif result.fault_code in RETRYABLE_FAULTS:
+            _replan([row], delay=_backoff(row.attempts), error=result.fault_message)
+            report.retrying += 1
+        else:
+            _needs_action([row], _explain_fault(row, result))
+            report.needs_action += 1
+    if duplicates:
+        _adopt(quickbooks_id, duplicates, report)
+
+
+# --- Recovery by DocNumber ----------------------------------------------------------------
+
+
+def _recover(quickbooks_id: int, report: PostReport) -> bool:
+    """Resolve rows whose outcome we do not know (a crash mid-send, or no answer).
+
+    Returns False when QuickBooks could not be asked: the rows stay `unknown` for next time.
+    """
+    stuck = list(
+        OutboxDocument.objects.filter(
+            quickbooks_id=quickbooks_id, status__in=[Status.SENDING, Status.UNKNOWN]
+        )
+    )
+    if not stuck:
+        return True
+    try:
+        found = _lookup(quickbooks_id, stuck, report)
+    except ProviderError as error:
+        _mark(stuck, Status.UNKNOWN, error=f"Checking QuickBooks failed: {error}")
+        return False
+    for row in stuck:
+        _resolve(row, found.get((row.entity, row.doc_number)), report, replan_missing=True)
+    return True
+
+
+def _adopt(quickbooks_id: int, rows: list[OutboxDocument], report: PostReport) -> None:
+    """QuickBooks says the number exists: it is ours if the amount matches (accounting.md §6)."""
+    try:
+        found = _lookup(quickbooks_id, rows, report)
+    except ProviderError as error:
+        _mark(rows, Status.UNKNOWN, error=f"Checking QuickBooks failed: {error}")
+        return
+    for row in rows:
+        _resolve(row, found.get((row.entity, row.doc_number)), report, replan_missing=False)
+
+
+def _lookup(
+    quickbooks_id: int, rows: list[OutboxDocument], report: PostReport
+) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity in sorted({row.entity for row in rows}):
+        numbers = sorted({row.doc_number for row in rows if row.entity == entity})
+        for start in range(0, len(numbers), BATCH_SIZE):
+            chunk = ", ".join(qbo.quoted(n) for n in numbers[start : start + BATCH_SIZE])
+            statement = f"SELECT * FROM {entity} WHERE DocNumber IN ({chunk})"  # noqa: S608
+            report.reads += 1
+            for document in connection_services.quickbooks_call(
+                connection_id=quickbooks_id,
+                call=lambda token, realm, s=statement: qbo.query(token, realm, s),
+            ):
+                found[(entity, str(document.get("DocNumber", "")))] = document
+    return found
+
+
+def _resolve(
+    row: OutboxDocument,
+    document: dict[str, Any] | None,
+    report: PostReport,
+    *,
+    replan_missing: bool,
+) -> None:
+    if document is None:
+        if replan_missing:
+            # Not there: send again under the same requestid (never a new one), at once the
+            # first time, then backing off.
+            delay = timedelta(0) if row.attempts == 0 else _backoff(row.attempts)
+            _replan([row], delay=delay, error="")
+            report.retrying += 1
+        else:
+            _needs_action([row], "QuickBooks reports this number as taken but it cannot be found.")
+            report.needs_action += 1
+    elif _total(document) == _expected_total(row):
+        _posted(row, str(document.get("Id", "")))
+        report.adopted += 1
+    else:
+        _needs_action(
+            [row],
+            f"QuickBooks already has a {row.entity} numbered {row.doc_number} (id "
+            f"{document.get('Id')}) for {_total(document)}, not {_expected_total(row)}. We did "
+            "not create a second one. Check that document, then retry or ignore this one.",
+        )
+        report.needs_action += 1
+
+
+def _total(document: dict[str, Any]) -> Decimal:
+    return Decimal(str(document.get("TotalAmt", document.get("Amount", "0"))))
+
+
+def _expected_total(row: OutboxDocument) -> Decimal:
+    return Decimal(str(row.payload.get("TotalAmt", row.payload.get("Amount", "0"))))
+
+
+# --- Row transitions ----------------------------------------------------------------------
+
+
+def _posted(row: OutboxDocument, qbo_id: str) -> None:
+    OutboxDocument.objects.filter(pk=row.pk).update(
+        status=Status.POSTED, qbo_id=qbo_id, posted_at=timezone.now(), last_error=""
+    )
+
+
+def _mark(rows: list[OutboxDocument], status: str, *, error: str) -> None:
+    OutboxDocument.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=status, last_error=error
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    # Exponential with full jitter, capped at an hour.
+    ceiling = min(3600.0, 10.0 * 2**attempts)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+def _replan(rows: list[OutboxDocument], *, delay: timedelta, error: str) -> None:
+    for row in rows:
+        OutboxDocument.objects.filter(pk=row.pk).update(
+            status=Status.FAILED if error else Status.PLANNED,
+            attempts=row.attempts + 1,
+            next_attempt_at=timezone.now() + delay,
+            last_error=error,
+        )
+
+
+def _pause_company(quickbooks_id: int, rows: list[OutboxDocument]) -> None:
+    # After a 429 QuickBooks asks for 60 s of silence from the whole company.
+    _replan(rows, delay=PAUSE_AFTER_429, error="QuickBooks asked us to slow down; retrying.")
+    resume = timezone.now() + PAUSE_AFTER_429
+    _due(quickbooks_id).update(next_attempt_at=resume)
+
+
+def _needs_action(rows: list[OutboxDocument], message: str) -> None:
+    _mark(rows, Status.NEEDS_ACTION, error=message)
+
+
+def _explain_fault(row: OutboxDocument, result: qbo.BatchItemResult) -> str:
+    detail = result.fault_detail or result.fault_message or "no detail given"
+    return (
+        f"QuickBooks refused {row.entity} {row.doc_number} (code {result.fault_code}): {detail}. "
+        "Fix the cause (often a mapping or a closed period), then retry."
+    )
