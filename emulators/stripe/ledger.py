@@ -9,6 +9,7 @@ the nets of the transactions it swept.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -56,7 +57,8 @@ class Book:
     def emit(self, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
         is_platform = self.acct.get("_platform") is None
         request = {"id": self.request_id, "idempotency_key": self.idempotency_key}
-        snapshot = webhooks.public(obj)
+        # A deep copy: the live object keeps changing, the event must not.
+        snapshot = copy.deepcopy(webhooks.public(obj))
         event = shapes.event(
             self.store,
             self.livemode,

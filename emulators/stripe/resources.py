@@ -1018,6 +1018,9 @@ def _expand_path(store: Store, lk: str, node: Any, parts: list[str], path: str) 
         target = store.get(lk, value)
         if target is None and value.startswith("acct_"):
             target = store.account(value)
+        if target is None and value.startswith("ba_"):
+            owner = store.account(lk.split("|")[0]) or {}
+            target = owner.get("_bank_accounts", {}).get(value)
         if target is None:
             raise invalid(f"This property cannot be expanded ({path}).", param="expand")
         value = refresh_embedded(store, lk, target)

@@ -197,3 +197,24 @@ def test_it_filters_balance_transactions(emu: RunningEmulator, client: stripe.St
     assert {b.type for b in bts(client, created=created)} == {"charge", "refund"}
     assert bts(client, currency="eur") == []
     assert len(bts(client, currency="usd")) == 3
+
+
+def test_it_keeps_event_snapshots_as_they_were(
+    emu: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    charge = pay(client, 3000)
+    client.v1.refunds.create({"charge": charge.id, "amount": 1000})
+    client.v1.refunds.create({"charge": charge.id, "amount": 500})
+    refunded = client.v1.events.list({"type": "charge.refunded"}).data
+    assert [e.data.object.amount_refunded for e in refunded] == [1500, 1000]
+    assert [len(e.data.object.refunds.data) for e in refunded] == [2, 1]
+
+
+def test_it_expands_a_payouts_bank_account(
+    emu: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    pay(client, 3000, card="pm_card_bypassPending")
+    payout = client.v1.payouts.create({"amount": 1000, "currency": "usd"})
+    expanded = client.v1.payouts.retrieve(payout.id, {"expand": ["destination"]})
+    assert expanded.destination.object == "bank_account"
+    assert expanded.destination.last4 == "6789"
