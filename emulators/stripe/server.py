@@ -277,7 +277,9 @@ class StripeEmulator:
         if path in ("/oauth/authorize", "/express/oauth/authorize", "/oauth/v2/authorize"):
             if request.method == "GET":
                 return oauth.consent_page(request, kind)
-            return oauth.consent_submit(self.store, request, kind)
+            response = oauth.consent_submit(self.store, request, kind)
+            self.store.save()
+            return response
         if request.method != "POST" or path not in ("/oauth/token", "/oauth/deauthorize"):
             return json_response(errors.unknown_url(request.method, path).body(), 404)
         params = forms.decode(request.form.items(multi=True))
