@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from emulators.stripe.errors import OAuthError, StripeError
 from emulators.stripe.shapes import API_VERSION
 from emulators.stripe.store import PLATFORM_ACCOUNT, Store
 
+logger = logging.getLogger(__name__)
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 READ_METHODS = ("GET", "HEAD")
@@ -79,6 +81,11 @@ class StripeEmulator:
             return self.api(request)
         except OAuthError as exc:
             return json_response(exc.body(), exc.status)
+        except Exception:
+            # The top of the server: an emulator bug answers like a Stripe 500, logged here.
+            logger.exception("emulator error on %s %s", request.method, path)
+            error = StripeError(500, "An unknown error occurred", type="api_error")
+            return json_response(error.body(), 500)
 
     # --- the API ---------------------------------------------------------------------------
 

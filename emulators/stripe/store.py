@@ -94,7 +94,8 @@ class Store:
         self._start = start
         self._seed = seed
         if state_file is not None and state_file.exists():
-            self.state = json.loads(state_file.read_text())
+            # Keys added since the file was written start from their fresh defaults.
+            self.state = {**fresh_state(start, seed), **json.loads(state_file.read_text())}
         else:
             self.reset()
 
