@@ -218,3 +218,44 @@ def test_it_expands_a_payouts_bank_account(
     expanded = client.v1.payouts.retrieve(payout.id, {"expand": ["destination"]})
     assert expanded.destination.object == "bank_account"
     assert expanded.destination.last4 == "6789"
+
+
+def test_it_expands_the_source_of_every_balance_transaction(
+    emu: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    charge = pay(client, 3000, card="pm_card_createDispute")
+    refundable = pay(client, 2000)
+    client.v1.refunds.create({"charge": refundable.id, "amount": 500})
+    client.v1.topups.create({"amount": 1000, "currency": "usd"})
+    emu.advance(days=2)
+    listed = bts(client, expand=["data.source"])
+    sources = {b.type: b.source.object for b in listed}
+    assert sources == {
+        "charge": "charge",
+        "refund": "refund",
+        "adjustment": "dispute",
+        "topup": "topup",
+        "payout": "payout",
+    }
+    assert any(b.source.id == charge.id for b in listed if b.type == "charge")
+
+
+def test_it_follows_each_accounts_payout_schedule(
+    emu: RunningEmulator, client: stripe.StripeClient
+) -> None:
+    manual = client.v1.accounts.create(
+        {"type": "custom", "settings": {"payouts": {"schedule": {"interval": "manual"}}}}
+    )
+    daily = client.v1.accounts.create({"type": "custom"})
+    assert [a.id for a in client.v1.accounts.list().data] == [daily.id, manual.id]
+    assert client.v1.accounts.retrieve(manual.id).settings.payouts.schedule.interval == "manual"
+    for account in (manual, daily):
+        pay(client, 5000, options={"stripe_account": account.id})
+    emu.advance(days=3)
+    assert client.v1.payouts.list(None, {"stripe_account": manual.id}).data == []
+    assert len(client.v1.payouts.list(None, {"stripe_account": daily.id}).data) == 1
+    client.v1.accounts.update(
+        manual.id, {"settings": {"payouts": {"schedule": {"interval": "daily"}}}}
+    )
+    emu.advance(days=1)
+    assert len(client.v1.payouts.list(None, {"stripe_account": manual.id}).data) == 1
