@@ -328,6 +328,10 @@ def customer_list(ctx: Ctx) -> dict[str, Any]:
 
 @route("/v1/customers/<customer_id>", "GET", "customer")
 def customer_retrieve(ctx: Ctx, customer_id: str) -> dict[str, Any]:
+    found = ctx.book.get(customer_id)
+    if found is not None and found.get("object") == "customer" and found.get("deleted"):
+        # Stripe still answers for a deleted customer, with a stub.
+        return {"id": customer_id, "object": "customer", "deleted": True}
     return fetch(ctx, "customer", customer_id)
 
 

@@ -26,8 +26,10 @@ def test_it_creates_retrieves_and_lists_customers(client: stripe.StripeClient) -
 def test_it_deletes_customers(client: stripe.StripeClient) -> None:
     customer = client.v1.customers.create({"email": "gone@example.com"})
     assert client.v1.customers.delete(customer.id).deleted is True
+    assert client.v1.customers.retrieve(customer.id).deleted is True
+    assert client.v1.customers.list().data == []
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.customers.retrieve(customer.id)
+        client.v1.customers.update(customer.id, {"name": "Ghost"})
     assert raised.value.http_status == 404
     assert raised.value.code == "resource_missing"
 
