@@ -6,7 +6,7 @@ import pytest
 import stripe
 from stripe import oauth_error
 
-from emulators.stripe.testing import REDIRECT_URI, RunningEmulator
+from emulators.stripe.testing import REDIRECT_URI, RunningEmulator, webhook_sink
 
 
 def connect(emu: RunningEmulator, state: str = "csrf-1") -> tuple[stripe.StripeClient, object]:
@@ -72,13 +72,25 @@ def test_it_connects_an_existing_account(emu: RunningEmulator) -> None:
 def test_it_deauthorizes_and_emits_the_event(emu: RunningEmulator) -> None:
     platform, token = connect(emu)
     account = token.stripe_user_id
-    assert platform.oauth.deauthorize({"stripe_user_id": account}).stripe_user_id == account
+    with webhook_sink() as sink:
+        hook = platform.v1.webhook_endpoints.create(
+            {
+                "url": sink.url,
+                "connect": True,
+                "enabled_events": ["account.application.deauthorized"],
+            }
+        )
+        assert platform.oauth.deauthorize({"stripe_user_id": account}).stripe_user_id == account
+        emu.deliver()
     with pytest.raises(stripe.AuthenticationError):
         emu.client(token.access_token).v1.balance.retrieve()
     with pytest.raises(stripe.PermissionError):
         platform.v1.balance.retrieve(None, {"stripe_account": account})
-    events = emu.store.objects(f"{account}|test", "event")
-    assert [e["type"] for e in events][-1] == "account.application.deauthorized"
+    received = sink.received[0]
+    event = stripe.Webhook.construct_event(
+        received.body, received.headers["Stripe-Signature"], hook.secret
+    )
+    assert (event.type, event.account) == ("account.application.deauthorized", account)
 
 
 def test_it_runs_the_stripe_apps_oauth_flow_with_rotating_refresh_tokens(
