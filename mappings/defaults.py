@@ -180,6 +180,10 @@ class Mappings:
     category_accounts: Mapping[str, Ref] = field(default_factory=dict)
     topup_bank: Mapping[str, Ref] = field(default_factory=dict)  # defaults to payout_bank
     guest_customer: Ref | None = None  # "Stripe Customer", for charges without a customer
+    # QBO fixes a customer's and a vendor's currency (§5, quickbooks-api.md §8.6): with
+    # multicurrency on, documents in another currency need their own guest customer and vendor.
+    guest_customers: Mapping[str, Ref] = field(default_factory=dict)  # currency → customer
+    vendors: Mapping[str, Ref] = field(default_factory=dict)  # currency → "Stripe" vendor
     customer_policy: CustomerPolicy = CustomerPolicy.MATCH
     tax_mode: TaxMode = TaxMode.NONE
     # The QBO company's home currency (lower-case); documents in another currency carry
@@ -194,5 +198,7 @@ class Mappings:
             "product_items",
             "category_accounts",
             "topup_bank",
+            "guest_customers",
+            "vendors",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))

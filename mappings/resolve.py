@@ -44,6 +44,14 @@ def topup_bank(mappings: Mappings, currency: str) -> Ref:
     return payout_bank(mappings, currency)
 
 
+def vendor(mappings: Mappings, currency: str) -> Ref:
+    return mappings.vendors.get(currency, mappings.vendor)
+
+
+def guest_customer(mappings: Mappings, currency: str) -> Ref | None:
+    return mappings.guest_customers.get(currency, mappings.guest_customer)
+
+
 def fee_account(mappings: Mappings, fee_type: str) -> Ref:
     """Where a fee of this type goes: its own mapping, else Stripe Fees."""
     return mappings.fee_accounts.get(fee_type, mappings.fees)

@@ -282,7 +282,7 @@ def plan_txn(
         connection_id,
         mappings,
         tz,
-        customer or mappings.guest_customer,
+        customer or resolve.guest_customer(mappings, txn.currency),
         payout,
         clearing,
         closed,
@@ -706,7 +706,7 @@ def _cash(ctx: _Ctx, role: Role, legs: list[_Leg]) -> list[_Draft]:
     body = {
         "PaymentType": "Cash",
         "AccountRef": ctx.clearing.qbo(),
-        "EntityRef": ctx.mappings.vendor.qbo("Vendor"),
+        "EntityRef": resolve.vendor(ctx.mappings, ctx.txn.currency).qbo("Vendor"),
         "Line": lines,
         "TotalAmt": to_decimal(-delta),
     }

@@ -8,94 +8,21 @@ holding exactly the balance the planner predicted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulators.quickbooks import jsonio, ledger
-from emulators.quickbooks.clock import ManualClock
-from emulators.quickbooks.entities import Api
-from emulators.quickbooks.store import Company, Store
-from mappings.defaults import (
-    GUEST_CUSTOMER_NAME,
-    RECOMMENDED_ACCOUNTS,
-    Mappings,
-    Purpose,
-    Ref,
-    TaxMode,
-    account_name,
-    account_payload,
-    sales_item_payload,
-    vendor_payload,
-)
+from emulators.quickbooks import ledger
+from mappings.defaults import TaxMode
 from syncs.ledger import FeeDetail, LedgerTxn, PayoutInfo, PayoutStatus
 from syncs.money import Money, to_decimal
-from syncs.planner import Batch, PlanStatus, plan_many
+from syncs.planner import PlanStatus, plan_many
 from tests.syncs.ledger_data import NEW_YORK, jane, payout, txn, when, widget
+from tests.syncs.qbo_books import new_books
 from tests.syncs.strategies import PAYOUT_CATEGORIES, histories, payouts_for
-
-
-@dataclass
-class Books:
-    api: Api
-    company: Company
-    mappings: Mappings
-
-    def post(self, batch: Batch) -> None:
-        for doc in batch.documents:
-            # Through the wire format, as the poster will send it.
-            self.api.post(self.company, doc.entity, jsonio.loads(doc.json()), {})
-
-    def balance(self, ref: Ref) -> Decimal:
-        return ledger.balances(self.company)[ref.value]["balance"]
-
-
-def _create(api: Api, company: Company, entity: str, payload: dict[str, Any]) -> Ref:
-    created = api.post(company, entity, payload, {})
-    return Ref(created["Id"], created.get("Name") or created.get("DisplayName", ""))
-
-
-def new_books() -> Books:
-    """A fresh sandbox company set up the way mapping autosetup will do it (§2)."""
-    store = Store(ManualClock(datetime(2031, 6, 1, tzinfo=UTC)))
-    company = store.create_company()
-    api = Api(store)
-    existing = {a["Name"]: Ref(a["Id"], a["Name"]) for a in company.all("Account")}
-    refs: dict[Purpose, Ref] = {}
-    for spec in RECOMMENDED_ACCOUNTS:
-        name = account_name(spec, "usd")
-        if name in existing:
-            refs[spec.purpose] = existing[name]
-        else:
-            refs[spec.purpose] = _create(
-                api, company, "Account", account_payload(spec, currency="usd")
-            )
-    connect = _create(
-        api, company, "Account", {"Name": "Connect payouts", "AccountType": "Expense"}
-    )
-    platform = _create(api, company, "Account", {"Name": "Platform fees", "AccountType": "Income"})
-    item = _create(api, company, "Item", sales_item_payload(refs[Purpose.SALES_INCOME]))
-    mappings = Mappings(
-        clearing={"usd": refs[Purpose.CLEARING]},
-        payout_bank={"usd": refs[Purpose.PAYOUT_BANK]},
-        sales_income=refs[Purpose.SALES_INCOME],
-        sales_item=item,
-        refunds=refs[Purpose.REFUNDS],
-        fees=refs[Purpose.FEES],
-        chargebacks=refs[Purpose.CHARGEBACKS],
-        adjustments=refs[Purpose.ADJUSTMENTS],
-        reserve=refs[Purpose.RESERVE],
-        suspense=refs[Purpose.SUSPENSE],
-        opening_balance_equity=refs[Purpose.OPENING_BALANCE],
-        vendor=_create(api, company, "Vendor", vendor_payload()),
-        category_accounts={"transfer": connect, "platform_earning": platform},
-        guest_customer=_create(api, company, "Customer", {"DisplayName": GUEST_CUSTOMER_NAME}),
-    )
-    return Books(api, company, mappings)
 
 
 def realistic_history() -> tuple[list[LedgerTxn], dict[str, PayoutInfo]]:
