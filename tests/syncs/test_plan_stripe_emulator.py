@@ -44,6 +44,13 @@ def test_it_ties_out_a_simulated_stripe_account_in_quickbooks(
     for currency, amount in expected.items():
         clearing = books.mappings.clearing[currency]
         assert books.balance(clearing) == to_decimal(Money(amount, currency))
+        # The bank got every payout that is still paid, and paid for every top-up.
+        landed = sum(
+            p.amount for p in payouts.values() if p.currency == currency and p.status == "paid"
+        )
+        topped = sum(t.amount for t in txns if t.currency == currency and t.type == "topup")
+        bank = books.mappings.payout_bank[currency]
+        assert books.balance(bank) == to_decimal(Money(landed - topped, currency))
 
 
 @pytest.mark.parametrize("seed", [1, 4])
