@@ -176,7 +176,7 @@ def doc_number(key: OutboxKey, generation: int) -> str:
 
 def canonical_json(value: Any) -> str:
     """JSON with Decimals written as numbers (never via float) and insertion-ordered keys."""
-    if isinstance(value, dict | Mapping):
+    if isinstance(value, Mapping):
         items = ",".join(f"{canonical_json(str(k))}:{canonical_json(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, list | tuple):
@@ -188,14 +188,10 @@ def canonical_json(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return _json_string(value)
+        return json.dumps(value, ensure_ascii=False)
     if value is None:
         return "null"
     raise TypeError(f"not JSON-serialisable here: {type(value).__name__}")
-
-
-def _json_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 # ---- internal drafts -------------------------------------------------------------------------
