@@ -26,10 +26,10 @@ DEFAULT_START = 1790812800
 
 PLATFORM_ACCOUNT = "acct_1TieoutPlatform00"
 PLATFORM_SECRET_TEST = "sk_test_51TieoutPlatformEmulatorKey0000000000"
-PLATFORM_SECRET_LIVE = "sk_live_51TieoutPlatformEmulatorKey0000000000"
+PLATFORM_SECRET_LIVE = "sk_live_emu_TieoutPlatform_not_a_real_key"
 PLATFORM_PUBLISHABLE_TEST = "pk_test_51TieoutPlatformEmulatorKey0000000000"
 PLATFORM_READONLY_TEST = "rk_test_51TieoutPlatformReadOnlyKey00000000000"
-PLATFORM_READONLY_LIVE = "rk_live_51TieoutPlatformReadOnlyKey00000000000"
+PLATFORM_READONLY_LIVE = "rk_live_emu_TieoutReadOnly_not_a_real_key"
 CONNECT_CLIENT_ID = "ca_TieoutEmulatorConnectClient0000"
 APP_CLIENT_ID = "ca_TieoutEmulatorStripeApp00000000"
 
