@@ -12,6 +12,11 @@ RUN := $(UV) run --frozen
 export DEBUG ?= true
 export STRIPE_API_BASE ?= http://127.0.0.1:12111
 export STRIPE_CONNECT_BASE ?= http://127.0.0.1:12111
+export STRIPE_SECRET_KEY ?= sk_test_51TieoutPlatformEmulatorKey0000000000
+export STRIPE_CONNECT_CLIENT_ID ?= ca_TieoutEmulatorConnectClient0000
+export STRIPE_APP_CLIENT_ID ?= ca_TieoutEmulatorStripeApp00000000
+export STRIPE_APP_CLIENT_SECRET ?= sk_test_51TieoutPlatformEmulatorKey0000000000
+export STRIPE_APP_AUTHORIZE_URL ?= http://127.0.0.1:12111/oauth/v2/authorize
 export INTUIT_ENVIRONMENT ?= sandbox
 export INTUIT_API_BASE ?= http://127.0.0.1:12112
 export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_sandbox_configuration/
@@ -33,7 +38,11 @@ install: $(UV) ## Create .venv from uv.lock
 migrate: install ## Apply database migrations
 	$(RUN) python manage.py migrate --noinput
 
-demo: migrate ## Create the demo login (and print it)
+STRIPE_STATE := var/stripe-emulator.json
+
+demo: migrate ## Create the demo login and a seeded Stripe history (and print the login)
+	@test -f $(STRIPE_STATE) || $(RUN) python -m emulators.stripe seed --seed 1 --days 30 \
+		--customers 12 --currencies usd,eur --state $(STRIPE_STATE) 2>/dev/null
 	$(RUN) python manage.py seed_demo
 
 run: demo ## Web, worker, beat and the local emulators on 127.0.0.1, with a demo login

@@ -15,6 +15,8 @@ from tenants.roles import Role
 
 DEMO_EMAIL = "demo@tieout.test"
 DEMO_PASSWORD = "tieout-demo-2026"  # noqa: S105 - a public demo login on a local machine
+# The Stripe emulator's read-only key of its platform account, where `make demo` seeds history.
+DEMO_STRIPE_KEY = "rk_test_51TieoutPlatformReadOnlyKey00000000000"
 DEMO_TENANTS = [("Northwind Coffee Roasters", Role.OWNER), ("Hopper & Lovelace LLP", Role.ADMIN)]
 
 
@@ -34,6 +36,10 @@ class Command(BaseCommand):
                 "\n  Tieout demo login — open http://127.0.0.1:8000/\n"
                 f"    email:    {DEMO_EMAIL}\n"
                 f"    password: {DEMO_PASSWORD}\n"
+                "  Connect the emulated Stripe (30 days of seeded history) on the Connections\n"
+                f"  page with the restricted key {DEMO_STRIPE_KEY}, or with\n"
+                "  'Connect with Stripe' (a new, empty account); 'Connect to QuickBooks'\n"
+                "  creates a sandbox company in the QuickBooks emulator.\n"
             )
         )
 
