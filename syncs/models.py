@@ -7,6 +7,10 @@ unique per connection, and every write is an upsert on them, so ingesting the sa
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 
@@ -209,7 +213,9 @@ class OutboxDocument(models.Model):
     generation = models.PositiveIntegerField(default=0)
     request_id = models.CharField(max_length=50)
     doc_number = models.CharField(max_length=21)
-    payload = models.JSONField()
+    # The QBO entity exactly as planned (canonical JSON, amounts as JSON numbers) and sent
+    # byte for byte: parsing it into floats anywhere would be a money bug.
+    body = models.TextField()
     amount = models.BigIntegerField(help_text="Document total in minor units of `currency`.")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
@@ -237,6 +243,12 @@ class OutboxDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.doc_number} ({self.status})"
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body parsed with exact decimals (never floats)."""
+        parsed: dict[str, Any] = json.loads(self.body, parse_float=Decimal)
+        return parsed
 
 
 class PostingLease(models.Model):

@@ -35,8 +35,16 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 30
 LEASE_TTL = timedelta(minutes=5)
 PAUSE_AFTER_429 = timedelta(seconds=60)
-# QuickBooks' code for "a document with this number exists" (quickbooks-api.md §5).
-DUPLICATE_DOC_NUMBER = "6140"
+# QuickBooks' codes for "a document with this number exists" and "this name is taken"
+# (quickbooks-api.md §5): both mean "maybe already ours" and lead to a lookup.
+DUPLICATE_CODES = {"6140", "6240"}
+# How a document is found again: transactions by DocNumber, list entities by their unique name.
+IDENTITY_FIELD = {
+    "Account": "Name",
+    "Item": "Name",
+    "Vendor": "DisplayName",
+    "Customer": "DisplayName",
+}
 RETRYABLE_FAULTS = {"5010", "3001", "3200", "500", "10000"}
 
 Status = OutboxDocument.Status
@@ -138,7 +146,7 @@ def _claim_batch(quickbooks_id: int) -> list[OutboxDocument]:
 def _send(quickbooks_id: int, rows: list[OutboxDocument], report: PostReport) -> bool:
     """Send one batch; return False when posting should stop for now."""
     items = [
-        {"bId": str(index), "operation": "create", row.entity: row.payload}
+        qbo.BatchCreate(bid=str(index), entity=row.entity, body=row.body)
         for index, row in enumerate(rows)
     ]
     try:
@@ -183,7 +191,7 @@ def _apply_results(
         elif result.entity is not None:
             _posted(row, str(result.entity.get("Id", "")))
             report.posted += 1
-        elif result.fault_code == DUPLICATE_DOC_NUMBER:
+        elif result.fault_code in DUPLICATE_CODES:
             duplicates.append(row)
         elif result.fault_code in RETRYABLE_FAULTS:
             _replan([row], delay=_backoff(row.attempts), error=result.fault_message)
@@ -228,24 +236,31 @@ def _adopt(quickbooks_id: int, rows: list[OutboxDocument], report: PostReport) -
         _mark(rows, Status.UNKNOWN, error=f"Checking QuickBooks failed: {error}")
         return
     for row in rows:
-        _resolve(row, found.get((row.entity, row.doc_number)), report, replan_missing=False)
+        _resolve(row, found.get((row.entity, identity(row))), report, replan_missing=False)
+
+
+def identity(row: OutboxDocument) -> str:
+    field = IDENTITY_FIELD.get(row.entity, "DocNumber")
+    return str(row.payload.get(field, "")) if field != "DocNumber" else row.doc_number
 
 
 def _lookup(
     quickbooks_id: int, rows: list[OutboxDocument], report: PostReport
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """One query per entity type and 30 identities: what QuickBooks already has of these."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for entity in sorted({row.entity for row in rows}):
-        numbers = sorted({row.doc_number for row in rows if row.entity == entity})
-        for start in range(0, len(numbers), BATCH_SIZE):
-            chunk = ", ".join(qbo.quoted(n) for n in numbers[start : start + BATCH_SIZE])
-            statement = f"SELECT * FROM {entity} WHERE DocNumber IN ({chunk})"  # noqa: S608
+        field = IDENTITY_FIELD.get(entity, "DocNumber")
+        values = sorted({identity(row) for row in rows if row.entity == entity})
+        for start in range(0, len(values), BATCH_SIZE):
+            chunk = ", ".join(qbo.quoted(v) for v in values[start : start + BATCH_SIZE])
+            statement = f"SELECT * FROM {entity} WHERE {field} IN ({chunk})"  # noqa: S608
             report.reads += 1
             for document in connection_services.quickbooks_call(
                 connection_id=quickbooks_id,
                 call=lambda token, realm, s=statement: qbo.query(token, realm, s),
             ):
-                found[(entity, str(document.get("DocNumber", "")))] = document
+                found[(entity, str(document.get(field, "")))] = document
     return found
 
 
@@ -266,17 +281,32 @@ def _resolve(
         else:
             _needs_action([row], "QuickBooks reports this number as taken but it cannot be found.")
             report.needs_action += 1
-    elif _total(document) == _expected_total(row):
+    elif _same(row, document):
         _posted(row, str(document.get("Id", "")))
         report.adopted += 1
     else:
-        _needs_action(
-            [row],
-            f"QuickBooks already has a {row.entity} numbered {row.doc_number} (id "
-            f"{document.get('Id')}) for {_total(document)}, not {_expected_total(row)}. We did "
-            "not create a second one. Check that document, then retry or ignore this one.",
-        )
+        _needs_action([row], _clash(row, document))
         report.needs_action += 1
+
+
+def _same(row: OutboxDocument, document: dict[str, Any]) -> bool:
+    """Is the document QuickBooks has the one we meant? Same amount, or same account type."""
+    if row.entity in IDENTITY_FIELD:
+        return all(document.get(k) == v for k, v in row.payload.items() if k == "AccountType")
+    return _total(document) == _expected_total(row)
+
+
+def _clash(row: OutboxDocument, document: dict[str, Any]) -> str:
+    if row.entity in IDENTITY_FIELD:
+        return (
+            f"QuickBooks already has a {row.entity} named {identity(row)!r} of another kind "
+            f"(id {document.get('Id')}). Rename one of them, or choose it on the mappings page."
+        )
+    return (
+        f"QuickBooks already has a {row.entity} numbered {row.doc_number} (id "
+        f"{document.get('Id')}) for {_total(document)}, not {_expected_total(row)}. We did "
+        "not create a second one. Check that document, then retry or ignore this one."
+    )
 
 
 def _total(document: dict[str, Any]) -> Decimal:
@@ -284,7 +314,7 @@ def _total(document: dict[str, Any]) -> Decimal:
 
 
 def _expected_total(row: OutboxDocument) -> Decimal:
-    return Decimal(str(row.payload.get("TotalAmt", row.payload.get("Amount", "0"))))
+    return _total(row.payload)
 
 
 # --- Row transitions ----------------------------------------------------------------------

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from emulators.quickbooks.testing import RunningEmulator
 from emulators.quickbooks.throttle import Limits
 from syncs import poster
 from syncs.models import OutboxDocument
+from syncs.planner import canonical_json
 from syncs.throttle import Throttle
 from tests.conftest import World
 from tests.emulator_fixtures import connect_quickbooks
@@ -48,7 +51,7 @@ def _plan(company: Connection, qbo: RunningEmulator, count: int, start: int = 0)
     for n in range(start, start + count):
         number = f"TO-{n:06d}"
         cents = 1000 + n
-        amount = f"{cents // 100}.{cents % 100:02d}"
+        amount = Decimal(cents) / 100
         payload: dict[str, Any] = {
             "DocNumber": number,
             "TxnDate": "2026-11-02",
@@ -71,7 +74,7 @@ def _plan(company: Connection, qbo: RunningEmulator, count: int, start: int = 0)
             entity="Deposit",
             request_id=f"r{n:035d}",
             doc_number=number,
-            payload=payload,
+            body=canonical_json(payload),
             amount=cents,
             currency="usd",
         )
@@ -123,7 +126,7 @@ def test_it_resumes_after_a_crash_mid_batch(company: Connection, qbo: RunningEmu
     # A worker claimed the batch, QuickBooks posted it, and the worker died before recording.
     rows = poster._claim_batch(company.pk)
     items = [
-        {"bId": str(i), "operation": "create", r.entity: r.payload} for i, r in enumerate(rows)
+        qbo_client.BatchCreate(bid=str(i), entity=r.entity, body=r.body) for i, r in enumerate(rows)
     ]
     quickbooks_call(
         connection_id=company.pk,
@@ -154,15 +157,11 @@ def test_it_parks_a_clashing_number_for_a_person(company: Connection, qbo: Runni
     _plan(company, qbo, 1)
     poster.outbox_post(quickbooks_id=company.pk, throttle=NO_WAIT)
     row = OutboxDocument.objects.get()
+    clashing = json.loads(row.body)
+    clashing["TotalAmt"] = 999.99
+    clashing["Line"][0]["Amount"] = 999.99
     OutboxDocument.objects.filter(pk=row.pk).update(
-        status="planned",
-        request_id="another-write",
-        amount=99_999,
-        payload={
-            **row.payload,
-            "TotalAmt": "999.99",
-            "Line": [{**row.payload["Line"][0], "Amount": "999.99"}],
-        },
+        status="planned", request_id="another-write", amount=99_999, body=json.dumps(clashing)
     )
     poster.outbox_post(quickbooks_id=company.pk, throttle=NO_WAIT)
     row.refresh_from_db()

@@ -8,6 +8,7 @@ connections.http, which classifies errors at the boundary (see docs/decisions.md
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date, timedelta
@@ -213,10 +214,26 @@ def _raise_for_transport(response: requests.Response) -> None:
         raise ProviderError(f"QuickBooks answered {response.status_code}.", permanent=False)
 
 
+class BatchCreate(BaseModel):
+    bid: str
+    entity: str
+    body: str  # the entity's JSON, sent as is so that amounts keep their exact decimals
+
+
+def batch_body(items: list[BatchCreate]) -> str:
+    """The batch request as text: each entity's JSON is embedded byte for byte."""
+    parts = [
+        f'{{"bId": {json.dumps(item.bid)}, "operation": "create", '
+        f"{json.dumps(item.entity)}: {item.body}}}"
+        for item in items
+    ]
+    return '{"BatchItemRequest": [' + ", ".join(parts) + "]}"
+
+
 def batch(
-    access_token: str, realm_id: str, *, request_id: str, items: list[dict[str, Any]]
+    access_token: str, realm_id: str, *, request_id: str, items: list[BatchCreate]
 ) -> list[BatchItemResult]:
-    """Send ≤ 30 operations in one call; each item succeeds or fails on its own.
+    """Send ≤ 30 creates in one call; each item succeeds or fails on its own.
 
     Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/batch
     """
@@ -224,8 +241,12 @@ def batch(
         "POST",
         f"{settings.INTUIT_API_BASE}/v3/company/{realm_id}/batch",
         params={"minorversion": settings.INTUIT_MINOR_VERSION, "requestid": request_id},
-        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-        json={"BatchItemRequest": items},
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        },
+        data=batch_body(items).encode(),
     )
     _raise_for_transport(response)
     if response.status_code != 200:
