@@ -111,6 +111,9 @@ def payout_upsert(*, connection: Connection, payout: StripePayout) -> Payout:
             "raw": payout.raw,
         },
     )
+    if payout.status == "paid" and not row.was_paid:
+        Payout.objects.filter(pk=row.pk).update(was_paid=True)
+        row.was_paid = True
     return row
 
 

@@ -38,6 +38,9 @@ class Payout(models.Model):
     failure_balance_transaction_id = models.CharField(max_length=64, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     reconciliation_status = models.CharField(max_length=16, blank=True)
+    # Whether the payout ever reached `paid` (a payout can fail after it was paid; only then was
+    # it transferred in QuickBooks and needs reversing).
+    was_paid = models.BooleanField(default=False)
     # When we stored the list of balance transactions this payout paid out (automatic only).
     linked_at = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField()
@@ -162,6 +165,10 @@ class SyncRun(models.Model):
     transactions_seen = models.PositiveIntegerField(default=0)
     transactions_new = models.PositiveIntegerField(default=0)
     payouts_linked = models.PositiveIntegerField(default=0)
+    documents_planned = models.PositiveIntegerField(default=0)
+    documents_posted = models.PositiveIntegerField(default=0)
+    documents_waiting = models.PositiveIntegerField(default=0)
+    documents_needing_action = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -264,3 +271,36 @@ class PostingLease(models.Model):
 
     def __str__(self) -> str:
         return f"lease on {self.quickbooks_id} by {self.holder or 'nobody'}"
+
+
+class Reconciliation(models.Model):
+    """The latest tie-out of one clearing account (per currency) or one payout."""
+
+    class Kind(models.TextChoices):
+        CLEARING = "clearing", "Clearing account"
+        PAYOUT = "payout", "Payout"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="reconciliations")
+    stripe = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="tie_outs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    subject = models.CharField(max_length=64, help_text="Currency, or the payout id.")
+    currency = models.CharField(max_length=3)
+    stripe_amount = models.BigIntegerField()
+    quickbooks_amount = models.BigIntegerField()
+    ok = models.BooleanField()
+    explanation = models.TextField(blank=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stripe", "kind", "subject"], name="one_latest_tie_out")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject}: {'ok' if self.ok else 'off'}"
+
+    @property
+    def difference(self) -> int:
+        return self.quickbooks_amount - self.stripe_amount

@@ -13,7 +13,9 @@ from connections import services as connection_services
 from connections.models import Connection, Provider
 from connections.providers.errors import ProviderError
 from connections.providers.stripe import client as stripe_client
-from syncs import ingest
+from mappings.models import SyncProfile
+from mappings.selectors import MappingsIncomplete
+from syncs import ingest, plan, poster, reconcile
 from syncs.models import Payout, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def sync_run_execute(*, run_id: int) -> None:
     run = SyncRun.objects.select_related("connection").get(pk=run_id)
     try:
         _backfill(run)
+        _post_and_tie_out(run)
     except ProviderError as error:
         SyncRun.objects.filter(pk=run.pk).update(
             status=SyncRun.Status.FAILED, error=str(error), finished_at=timezone.now()
@@ -106,6 +109,9 @@ def _backfill(run: SyncRun) -> None:
             transactions_seen=F("transactions_seen") + result.seen,
             transactions_new=F("transactions_new") + result.new,
         )
+    failed = Payout.objects.filter(connection=connection, status="failed", was_paid=False)
+    if failed.exists():
+        failed.filter(stripe_id__in=stripe_client.paid_payout_ids(client)).update(was_paid=True)
     linked = sum(
         ingest.payout_link_transactions(connection=connection, client=client, payout=payout)
         for payout in Payout.objects.filter(
@@ -120,4 +126,28 @@ def sync_run_fail(*, run_id: int, error: BaseException) -> None:
         status=SyncRun.Status.FAILED,
         error=f"Unexpected error ({type(error).__name__}); the team has been told.",
         finished_at=timezone.now(),
+    )
+
+
+def _post_and_tie_out(run: SyncRun) -> None:
+    """With a QuickBooks company set up for this Stripe account: plan, post, tie out."""
+    profile = (
+        SyncProfile.objects.filter(stripe=run.connection)
+        .select_related("quickbooks", "tenant", "stripe")
+        .first()
+    )
+    if profile is None or profile.quickbooks.syncs_paused:
+        return
+    try:
+        planned = plan.outbox_plan(profile=profile)
+    except MappingsIncomplete as error:
+        SyncRun.objects.filter(pk=run.pk).update(error=str(error))
+        return
+    report = poster.outbox_post(quickbooks_id=profile.quickbooks_id)
+    reconcile.tie_out(profile=profile)
+    SyncRun.objects.filter(pk=run.pk).update(
+        documents_planned=planned.planned,
+        documents_posted=report.posted + report.adopted,
+        documents_waiting=len(planned.waiting),
+        documents_needing_action=len(planned.needs_action) + report.needs_action,
     )

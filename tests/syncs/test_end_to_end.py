@@ -1,0 +1,168 @@
+"""Seeded Stripe history → backfill → auto-setup → plan → post → tie-out, on both emulators."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from django.test import override_settings
+
+from connections.models import Connection
+from emulators.quickbooks.testing import RunningEmulator as QboEmulator
+from emulators.stripe import store as stripe_store
+from emulators.stripe import testing as stripe_testing
+from emulators.stripe.testing import RunningEmulator as StripeEmulator
+from mappings.models import SyncProfile
+from syncs import services, setup
+from syncs.models import OutboxDocument, Reconciliation, SyncRun
+from tests.conftest import World
+from tests.emulator_fixtures import connect_quickbooks
+from tests.factories import ConnectionFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture
+def stripe_history() -> Iterator[StripeEmulator]:
+    with stripe_testing.serve() as emulator:
+        emulator.seed(seed=7, days=20, customers=10, currencies="usd")
+        # A sale whose funds are still pending, so the Stripe balance is not zero.
+        emulator.client().v1.payment_intents.create(
+            {"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+        )
+        with override_settings(STRIPE_API_BASE=emulator.url, STRIPE_CONNECT_BASE=emulator.url):
+            yield emulator
+
+
+@pytest.fixture
+def profile(world: World, qbo: QboEmulator, stripe_history: StripeEmulator) -> SyncProfile:
+    client = world.client_for(world.alice)
+    assert client.get(connect_quickbooks(client, world.alice_tenant.slug)).status_code == 302
+    company = Connection.objects.get(provider="quickbooks", tenant=world.alice_tenant)
+    stripe = ConnectionFactory(
+        tenant=world.alice_tenant,
+        method="stripe_key",
+        external_id=stripe_store.PLATFORM_ACCOUNT,
+        api_key=stripe_testing.READONLY_KEY,
+    )
+    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
+
+
+def _backfill(profile: SyncProfile, stripe_history: StripeEmulator) -> SyncRun:
+    run = services.sync_run_request(
+        connection=profile.stripe,
+        kind=SyncRun.Kind.BACKFILL,
+        trigger=SyncRun.Trigger.USER,
+        start=datetime.fromtimestamp(stripe_store.DEFAULT_START, tz=UTC),
+        end=datetime.fromtimestamp(stripe_history.store.now + 1, tz=UTC),
+    )
+    services.sync_run_claim(run_id=run.pk)
+    services.sync_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def test_it_posts_a_seeded_history_that_ties_out(
+    profile: SyncProfile, qbo: QboEmulator, stripe_history: StripeEmulator
+) -> None:
+    # The ledger first (setup needs its currencies), then the chart of accounts.
+    _backfill(profile, stripe_history)
+    report = setup.profile_autosetup(profile=profile)
+    assert not report.problems, report.problems
+    assert "Stripe Clearing – USD" in report.created
+
+    run = _backfill(profile, stripe_history)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.documents_posted > 50 and run.documents_needing_action == 0, run
+    outbox = OutboxDocument.objects.exclude(role="setup")
+    assert set(outbox.values_list("status", flat=True)) == {"posted"}
+
+    # Exactly once: every planned DocNumber is in QuickBooks once.
+    company = qbo.company(profile.quickbooks.external_id)
+    in_qbo: Counter[str] = Counter(
+        doc.get("DocNumber")
+        for entity in (
+            "SalesReceipt",
+            "Purchase",
+            "Deposit",
+            "Transfer",
+            "RefundReceipt",
+            "JournalEntry",
+        )
+        for doc in company.entities.get(entity, {}).values()
+    )
+    assert all(in_qbo[n] == 1 for n in outbox.values_list("doc_number", flat=True))
+
+    # The tie-out holds for the clearing account and every paid automatic payout.
+    results = Reconciliation.objects.filter(stripe=profile.stripe)
+    assert results.filter(kind="clearing").count() == 1
+    assert results.filter(kind="payout").count() > 3
+    off = [
+        (r.subject, r.stripe_amount, r.quickbooks_amount, r.explanation)
+        for r in results
+        if not r.ok
+    ]
+    assert off == []
+
+    # Running it all again changes nothing in QuickBooks.
+    before = sum(in_qbo.values())
+    again = _backfill(profile, stripe_history)
+    assert again.documents_planned == 0 and again.documents_posted == 0
+    after = sum(
+        1
+        for entity in (
+            "SalesReceipt",
+            "Purchase",
+            "Deposit",
+            "Transfer",
+            "RefundReceipt",
+            "JournalEntry",
+        )
+        for _ in company.entities.get(entity, {}).values()
+    )
+    assert after == before
+
+
+def test_it_reports_a_difference_it_cannot_explain(
+    profile: SyncProfile, qbo: QboEmulator, stripe_history: StripeEmulator
+) -> None:
+    _backfill(profile, stripe_history)
+    setup.profile_autosetup(profile=profile)
+    _backfill(profile, stripe_history)
+    clearing = Reconciliation.objects.get(stripe=profile.stripe, kind="clearing")
+    assert clearing.ok and clearing.stripe_amount != 0
+    # Someone moves money out of the clearing account by hand in QuickBooks.
+    from connections.providers.quickbooks import client as qbo_client
+    from connections.services import quickbooks_call
+    from mappings.models import QboRef
+    from syncs import reconcile
+
+    refs = {r.purpose: r.qbo_id for r in QboRef.objects.filter(profile=profile)}
+
+    def line(posting: str, account: str) -> dict[str, object]:
+        return {
+            "Amount": 12.34,
+            "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": account}},
+        }
+
+    entry = json.dumps(
+        {"Line": [line("Credit", refs["clearing"]), line("Debit", refs["adjustments"])]}
+    )
+    quickbooks_call(
+        connection_id=profile.quickbooks_id,
+        call=lambda t, r: qbo_client.batch(
+            t,
+            r,
+            request_id="by-hand",
+            items=[qbo_client.BatchCreate(bid="1", entity="JournalEntry", body=entry)],
+        ),
+    )
+    reconcile.tie_out(profile=profile)
+    clearing.refresh_from_db()
+    assert not clearing.ok
+    assert clearing.difference == -1234
+    assert "entries made by hand" in clearing.explanation
