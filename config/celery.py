@@ -23,6 +23,7 @@ app.conf.task_routes = {
     "syncs.tasks.ingest_*": {"queue": "ingest"},
     "syncs.tasks.run_sync": {"queue": "ingest"},
     "syncs.tasks.post_*": {"queue": "post"},
+    "syncs.tasks.sweep_outbox": {"queue": "default"},
 }
 
 # What runs when. Beat tasks only fan out (enqueue per-tenant work under a lock); each entry
@@ -35,6 +36,14 @@ app.conf.beat_schedule = {
     "refresh-expiring-tokens": {
         "task": "connections.tasks.refresh_expiring_tokens",
         "schedule": 5 * 60.0,
+    },
+    # The queue is only a doorbell: this finds every company whose outbox has due, failed or
+    # unresolved rows and rings again, so a lost or doubled message changes nothing.
+    "sweep-outbox": {"task": "syncs.tasks.sweep_outbox", "schedule": 60.0},
+    # Safety net for lost webhooks: re-read the last three days of every connected account.
+    "safety-net-scans": {
+        "task": "syncs.tasks.schedule_safety_net_scans",
+        "schedule": 30 * 60.0,
     },
     # QuickBooks company settings (home currency, multicurrency, numbering, books closing
     # date) decide how we post; a user can change them any day.

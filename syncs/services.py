@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from connections import services as connection_services
-from connections.models import Connection, Provider
+from connections.models import Connection, InboundEvent, Provider
 from connections.providers.errors import ProviderError
 from connections.providers.stripe import client as stripe_client
 from mappings.models import SyncProfile
 from mappings.selectors import MappingsIncomplete
 from syncs import ingest, plan, poster, reconcile
-from syncs.models import Payout, SyncRun
+from syncs.models import OutboxDocument, Payout, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -150,4 +150,76 @@ def _post_and_tie_out(run: SyncRun) -> None:
         documents_posted=report.posted + report.adopted,
         documents_waiting=len(planned.waiting),
         documents_needing_action=len(planned.needs_action) + report.needs_action,
+    )
+
+
+# Webhooks can be lost for days; the scan re-reads a window that overlaps the previous one.
+SAFETY_NET_LOOKBACK = timedelta(days=3)
+
+
+def companies_with_work() -> list[int]:
+    """QuickBooks connections with documents due, or left sending/unknown by a dead worker."""
+    now = timezone.now()
+    due = OutboxDocument.objects.filter(
+        Q(
+            status__in=[OutboxDocument.Status.PLANNED, OutboxDocument.Status.FAILED],
+            next_attempt_at__lte=now,
+        )
+        | Q(status__in=[OutboxDocument.Status.SENDING, OutboxDocument.Status.UNKNOWN]),
+        quickbooks__status=Connection.Status.CONNECTED,
+    )
+    return sorted(set(due.values_list("quickbooks_id", flat=True)))
+
+
+def safety_net_scans_request() -> list[int]:
+    """One scan per connected Stripe account that has no sync queued or running."""
+    end = timezone.now()
+    busy = SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
+    runs = []
+    for connection in Connection.objects.filter(
+        provider=Provider.STRIPE, status=Connection.Status.CONNECTED
+    ).exclude(pk__in=busy.values("connection_id")):
+        run = sync_run_request(
+            connection=connection,
+            kind=SyncRun.Kind.SCAN,
+            trigger=SyncRun.Trigger.SCHEDULE,
+            start=end - SAFETY_NET_LOOKBACK,
+            end=end,
+        )
+        runs.append(run.pk)
+    return runs
+
+
+# Events that mean "balance transactions may have changed"; the figures are re-read from Stripe.
+LEDGER_EVENT_PREFIXES = ("charge.", "payout.", "balance.", "topup.", "refund.", "application_fee.")
+
+
+def handle_stripe_event(event: InboundEvent) -> None:
+    """Inbox handler: a Stripe event rings for a short re-read of that account's ledger.
+
+    Several events in a burst share one queued run; the figures always come from Stripe's API,
+    never from the event payload (events arrive late, twice and out of order).
+    """
+    connection = event.connection
+    if connection is None or not event.type.startswith(LEDGER_EVENT_PREFIXES):
+        return
+    if connection.syncs_paused:
+        return
+    queued = SyncRun.objects.filter(
+        connection=connection, kind=SyncRun.Kind.WEBHOOK, status=SyncRun.Status.QUEUED
+    )
+    if queued.exists():
+        return
+    created = event.payload.get("created")
+    start = (
+        datetime.fromtimestamp(int(created), tz=UTC) - timedelta(days=1)
+        if isinstance(created, int)
+        else timezone.now() - timedelta(days=1)
+    )
+    sync_run_request(
+        connection=connection,
+        kind=SyncRun.Kind.WEBHOOK,
+        trigger=SyncRun.Trigger.WEBHOOK,
+        start=start,
+        end=timezone.now() + timedelta(minutes=1),
     )

@@ -166,3 +166,50 @@ def test_it_reports_a_difference_it_cannot_explain(
     assert not clearing.ok
     assert clearing.difference == -1234
     assert "entries made by hand" in clearing.explanation
+
+
+def test_it_turns_a_stripe_event_into_one_short_re_read(profile: SyncProfile) -> None:
+    from connections.inbox import Incoming, inbox_store
+    from connections.models import InboundEvent
+    from connections.tasks import dispatch_inbound_event
+
+    def deliver(event_id: str, type_: str) -> None:
+        incoming = Incoming(
+            provider="stripe",
+            event_id=event_id,
+            account=profile.stripe.external_id,
+            livemode=False,
+            type=type_,
+            payload={"id": event_id, "type": type_, "created": 1_791_000_000},
+        )
+        inbox_store(incoming=incoming, connection=profile.stripe)
+        # What the worker does when the doorbell rings (the test transaction never commits).
+        dispatch_inbound_event(InboundEvent.objects.get(event_id=event_id).pk)
+
+    deliver("evt_a", "charge.succeeded")
+    deliver("evt_b", "payout.paid")  # the burst shares the queued run
+    deliver("evt_c", "customer.updated")  # not about money
+    runs = SyncRun.objects.filter(connection=profile.stripe, kind="webhook")
+    assert runs.count() == 1
+    assert runs.get().status == "queued"
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_it_sweeps_companies_with_due_or_unresolved_documents(profile: SyncProfile) -> None:
+    from syncs.services import companies_with_work
+
+    assert companies_with_work() == []
+    OutboxDocument.objects.create(
+        tenant=profile.tenant,
+        quickbooks=profile.quickbooks,
+        key="k",
+        role="sale",
+        entity="SalesReceipt",
+        request_id="r",
+        doc_number="d",
+        body="{}",
+        amount=1,
+        currency="usd",
+        status="unknown",
+    )
+    assert companies_with_work() == [profile.quickbooks_id]
