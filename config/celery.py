@@ -22,6 +22,7 @@ app.conf.task_queues = (Queue("ingest"), Queue("post"), Queue("default"))
 app.conf.task_routes = {
     "syncs.tasks.ingest_*": {"queue": "ingest"},
     "syncs.tasks.run_sync": {"queue": "ingest"},
+    "connections.tasks.drain_inbox": {"queue": "ingest"},
     "syncs.tasks.post_*": {"queue": "post"},
     "syncs.tasks.sweep_outbox": {"queue": "default"},
 }
@@ -37,6 +38,8 @@ app.conf.beat_schedule = {
         "task": "connections.tasks.refresh_expiring_tokens",
         "schedule": 5 * 60.0,
     },
+    # Webhook events whose doorbell was lost are drained within a minute.
+    "sweep-inbox": {"task": "connections.tasks.sweep_inbox", "schedule": 60.0},
     # The queue is only a doorbell: this finds every company whose outbox has due, failed or
     # unresolved rows and rings again, so a lost or doubled message changes nothing.
     "sweep-outbox": {"task": "syncs.tasks.sweep_outbox", "schedule": 60.0},

@@ -1,17 +1,23 @@
 """Store verified webhook events in the inbox; hand them to registered handlers later.
 
-Nothing slow happens in the request: one INSERT (unique per provider, account and event id),
-a doorbell for the worker after commit, and the answer. Apps that act on events (syncs)
-register a handler here instead of being imported by connections, so the layering holds.
+Nothing slow happens in the request: one `INSERT … ON CONFLICT DO NOTHING RETURNING` in
+autocommit (unique per provider, account and event id), at most one doorbell per connection
+and second, and the answer. The rows are the truth: a worker drains every received row of the
+connection when the bell rings, and a beat sweep rings for rows nobody drained. Apps that act on
+events (syncs) register a handler here instead of being imported by connections.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import connection as db
+from django.db import transaction
+from django.utils import timezone
 
 from connections.models import Connection, InboundEvent
 
@@ -19,6 +25,12 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[InboundEvent], None]
 _HANDLERS: dict[str, list[Handler]] = {}
+
+# Positive lookups only, and briefly: a connection made a moment ago must never have its
+# events ignored, and a disconnected one is re-checked by the worker anyway.
+ROUTE_TTL_SECONDS = 5.0
+_routes: dict[tuple[str, str, bool | None], tuple[float, int, int]] = {}
+DOORBELL_SECONDS = 1
 
 
 def register_handler(provider: str, handler: Handler) -> None:
@@ -40,28 +52,72 @@ class Incoming:
     payload: dict[str, object]
 
 
-def inbox_store(*, incoming: Incoming, connection: Connection | None, note: str = "") -> bool:
+@dataclass(frozen=True)
+class Route:
+    connection_id: int
+    tenant_id: int
+
+
+def route_for(provider: str, account: str, livemode: bool | None) -> Route | None:
+    """The active connection events of this account and mode belong to."""
+    key = (provider, account, livemode)
+    cached = _routes.get(key)
+    if cached and time.monotonic() - cached[0] < ROUTE_TTL_SECONDS:
+        return Route(cached[1], cached[2])
+    found = Connection.objects.active().filter(provider=provider, external_id=account)
+    if livemode is not None:
+        found = found.filter(livemode=livemode)
+    row = found.values_list("pk", "tenant_id").first()
+    if row is None:
+        return None
+    _routes[key] = (time.monotonic(), row[0], row[1])
+    return Route(row[0], row[1])
+
+
+def inbox_store(*, incoming: Incoming, route: Route | None, note: str = "") -> bool:
     """Insert the event; return False when it was already there (a duplicate delivery)."""
-    status = InboundEvent.Status.RECEIVED if connection else InboundEvent.Status.IGNORED
-    row = InboundEvent(
-        provider=incoming.provider,
-        event_id=incoming.event_id,
-        account=incoming.account,
-        livemode=incoming.livemode,
-        type=incoming.type,
-        payload=incoming.payload,
-        connection=connection,
-        tenant_id=connection.tenant_id if connection else None,
-        status=status,
-        note=note[:255],
+    status = InboundEvent.Status.RECEIVED if route else InboundEvent.Status.IGNORED
+    inserted = _insert_once(
+        {
+            "provider": incoming.provider,
+            "event_id": incoming.event_id,
+            "account": incoming.account,
+            "livemode": incoming.livemode,
+            "type": incoming.type,
+            "payload": incoming.payload,
+            "connection_id": route.connection_id if route else None,
+            "tenant_id": route.tenant_id if route else None,
+            "status": status,
+            "note": note[:255],
+            "attempts": 0,
+            "received_at": timezone.now(),
+        }
     )
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        return False
-    if connection is not None:
+    if inserted and route is not None:
+        ring(route.connection_id)
+    return inserted
+
+
+def _insert_once(values: dict[str, object]) -> bool:
+    meta = InboundEvent._meta
+    fields = [meta.get_field(name) for name in values]
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+    params = [
+        f.get_db_prep_save(value, db) for f, value in zip(fields, values.values(), strict=True)
+    ]
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        "ON CONFLICT (provider, account, event_id) DO NOTHING RETURNING id"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def ring(connection_id: int) -> None:
+    """Ask a worker to drain this connection's inbox, at most once a second per connection."""
+    if cache.add(f"inbox-bell:{connection_id}", 1, timeout=DOORBELL_SECONDS):
         from connections import tasks
 
-        transaction.on_commit(lambda: tasks.dispatch_inbound_event.delay(row.pk))
-    return True
+        transaction.on_commit(lambda: tasks.drain_inbox.delay(connection_id))

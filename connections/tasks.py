@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +17,42 @@ logger = logging.getLogger(__name__)
 
 # Refresh ahead of expiry so that posting never waits on a token (access tokens live 1 h).
 PROACTIVE_WINDOW = timedelta(minutes=15)
+DRAIN_CHUNK = 200
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def drain_inbox(connection_id: int) -> None:
+    """Handle every received event of one connection, oldest first; safe to run twice.
+
+    The doorbell key is cleared before looking, so an event stored while we work either rings
+    again or is found by the next look.
+    """
+    while True:
+        cache.delete(f"inbox-bell:{connection_id}")
+        pending = list(
+            InboundEvent.objects.filter(
+                connection_id=connection_id, status=InboundEvent.Status.RECEIVED
+            )
+            .order_by("received_at", "pk")
+            .values_list("pk", flat=True)[:DRAIN_CHUNK]
+        )
+        if not pending:
+            return
+        for event_id in pending:
+            dispatch_inbound_event(event_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def sweep_inbox() -> None:
+    """Beat: ring for connections whose received events nobody drained (a lost doorbell)."""
+    stale = timezone.now() - timedelta(seconds=30)
+    for connection_id in (
+        InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lte=stale)
+        .values_list("connection_id", flat=True)
+        .distinct()
+    ):
+        if connection_id is not None:
+            drain_inbox.delay(connection_id)
 
 
 @shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from connections.inbox import Incoming, inbox_store
+from connections.inbox import Incoming, Route, inbox_store, route_for
 from connections.models import Connection, Provider
 from connections.providers.quickbooks import webhooks as qbo_webhooks
 from connections.providers.stripe import webhooks as stripe_webhooks
@@ -34,15 +34,11 @@ def _stored(created: bool, status: str) -> JsonResponse:
     return JsonResponse({"received": True, "duplicate": not created, "status": status})
 
 
-def _stripe_connection(incoming: Incoming) -> tuple[Connection | None, str]:
+def _stripe_route(incoming: Incoming) -> tuple[Route | None, str]:
     if not incoming.account:
         return None, "platform event without an account"
-    connection = (
-        Connection.objects.active()
-        .filter(provider=Provider.STRIPE, external_id=incoming.account, livemode=incoming.livemode)
-        .first()
-    )
-    return connection, "" if connection else "no organisation has this account connected"
+    route = route_for(Provider.STRIPE, incoming.account, incoming.livemode)
+    return route, "" if route else "no organisation has this account connected"
 
 
 @csrf_exempt
@@ -61,9 +57,9 @@ def stripe_platform(request: HttpRequest) -> HttpResponse:
         )
     except (stripe_webhooks.BadSignature, stripe_webhooks.BadPayload) as error:
         return problem(400, "Event refused", str(error))
-    connection, note = _stripe_connection(incoming)
-    created = inbox_store(incoming=incoming, connection=connection, note=note)
-    return _stored(created, "received" if connection else "ignored")
+    route, note = _stripe_route(incoming)
+    created = inbox_store(incoming=incoming, route=route, note=note)
+    return _stored(created, "received" if route else "ignored")
 
 
 @csrf_exempt
@@ -85,17 +81,14 @@ def stripe_connection(request: HttpRequest, token: str) -> HttpResponse:
         )
     except (stripe_webhooks.BadSignature, stripe_webhooks.BadPayload) as error:
         return problem(400, "Event refused", str(error))
+    route: Route | None = Route(connection.pk, connection.tenant_id)
     note = ""
     if incoming.livemode != connection.livemode:
         # Stripe sends test events to live endpoints too; keep the modes apart.
-        connection, note = None, "event mode does not match the connection's mode"
-    incoming = replace(incoming, account=incoming.account or _account(connection))
-    created = inbox_store(incoming=incoming, connection=connection, note=note)
-    return _stored(created, "received" if connection else "ignored")
-
-
-def _account(connection: Connection | None) -> str:
-    return connection.external_id if connection else ""
+        route, note = None, "event mode does not match the connection's mode"
+    incoming = replace(incoming, account=incoming.account or connection.external_id)
+    created = inbox_store(incoming=incoming, route=route, note=note)
+    return _stored(created, "received" if route else "ignored")
 
 
 @csrf_exempt
@@ -115,11 +108,7 @@ def quickbooks(request: HttpRequest) -> HttpResponse:
         return problem(400, "Notification refused", str(error))
     stored = 0
     for incoming in notifications:
-        connection = (
-            Connection.objects.active()
-            .filter(provider=Provider.QUICKBOOKS, external_id=incoming.account)
-            .first()
-        )
-        note = "" if connection else "no organisation has this company connected"
-        stored += inbox_store(incoming=incoming, connection=connection, note=note)
+        route = route_for(Provider.QUICKBOOKS, incoming.account, None)
+        note = "" if route else "no organisation has this company connected"
+        stored += inbox_store(incoming=incoming, route=route, note=note)
     return JsonResponse({"received": len(notifications), "new": stored})

@@ -56,6 +56,17 @@ class World:
         Membership.objects.filter(pk=self.bob_membership.pk).update(role=role)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Caches outlive a test's database rollback: start each test without them."""
+    from django.core.cache import cache
+
+    from connections import inbox
+
+    cache.clear()
+    inbox._routes.clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     alice = UserFactory(username="alice", email="alice@example.com")

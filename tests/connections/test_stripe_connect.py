@@ -140,7 +140,7 @@ def test_it_takes_signed_events_from_the_emulator_exactly_once(
         {"url": f"{live_server.url}/webhooks/stripe/", "enabled_events": ["*"], "connect": True}
     )
     stripe_emu.admin("POST", "chaos", duplicate=True, out_of_order=True)
-    doorbell = mock.patch("connections.tasks.dispatch_inbound_event.delay", autospec=True)
+    doorbell = mock.patch("connections.tasks.drain_inbox.delay", autospec=True)
     with doorbell, override_settings(STRIPE_WEBHOOK_SECRET=endpoint.secret):
         for amount in (1000, 2500, 4200):
             stripe_emu.client().v1.payment_intents.create(

@@ -290,3 +290,38 @@ def test_it_refuses_a_bad_intuit_signature(alice_qbo: Connection) -> None:
     assert _qbo_post(body, token="wrong").status_code == 400
     assert _qbo_post(b"[1, 2", token=QBO_TOKEN).status_code == 400
     assert not InboundEvent.objects.exists()
+
+
+def test_it_rings_once_for_a_burst_and_the_worker_drains_it(
+    alice_stripe: Connection,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from connections.tasks import drain_inbox
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for n in range(5):
+            _post(
+                Client(),
+                URL,
+                json.dumps(_event(f"evt_{n}", "acct_alice")).encode(),
+                PLATFORM_SECRET,
+            )
+    assert len(callbacks) == 1  # one doorbell for five events
+    drain_inbox(alice_stripe.pk)
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_it_sweeps_events_whose_doorbell_was_lost(
+    alice_stripe: Connection,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections.tasks import sweep_inbox
+
+    _post(Client(), URL, json.dumps(_event("evt_lost", "acct_alice")).encode(), PLATFORM_SECRET)
+    InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    sweep_inbox()  # tasks run eagerly in tests: the drain happens here
+    assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED

@@ -169,7 +169,7 @@ def test_it_reports_a_difference_it_cannot_explain(
 
 
 def test_it_turns_a_stripe_event_into_one_short_re_read(profile: SyncProfile) -> None:
-    from connections.inbox import Incoming, inbox_store
+    from connections.inbox import Incoming, Route, inbox_store
     from connections.models import InboundEvent
     from connections.tasks import dispatch_inbound_event
 
@@ -182,7 +182,7 @@ def test_it_turns_a_stripe_event_into_one_short_re_read(profile: SyncProfile) ->
             type=type_,
             payload={"id": event_id, "type": type_, "created": 1_791_000_000},
         )
-        inbox_store(incoming=incoming, connection=profile.stripe)
+        inbox_store(incoming=incoming, route=Route(profile.stripe_id, profile.tenant_id))
         # What the worker does when the doorbell rings (the test transaction never commits).
         dispatch_inbound_event(InboundEvent.objects.get(event_id=event_id).pk)
 

@@ -304,3 +304,16 @@ def payout_from(data: dict[str, Any]) -> StripePayout:
         },
         raw=data,
     )
+
+
+def paid_payout_ids(client: stripe.StripeClient) -> set[str]:
+    """Payouts that reached `paid` (from the last 30 days of events): a payout that failed
+    after it was paid must be reversed in QuickBooks, one that failed before must not.
+
+    Reference: https://docs.stripe.com/api/events/list
+    """
+    try:
+        events = client.v1.events.list({"type": "payout.paid", "limit": 100})
+        return {event.data.object["id"] for event in events.auto_paging_iter()}
+    except stripe.StripeError as error:
+        raise _classify(error) from None
