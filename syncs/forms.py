@@ -19,3 +19,23 @@ class BackfillForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] >= cleaned["end"]:
             self.add_error("end", "Choose an end date after the start date.")
         return cleaned
+
+
+class ProfileForm(forms.Form):
+    stripe = forms.TypedChoiceField(coerce=int, label="Stripe account")
+    quickbooks = forms.TypedChoiceField(coerce=int, label="Posts into QuickBooks company")
+
+    def __init__(
+        self,
+        *args: Any,
+        stripe: list[tuple[int, str]],
+        quickbooks: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stripe"].choices = stripe
+        self.fields["quickbooks"].choices = quickbooks
+
+
+class IgnoreForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Why ignore it?")

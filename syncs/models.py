@@ -204,6 +204,7 @@ class OutboxDocument(models.Model):
         UNKNOWN = "unknown", "Checking"
         FAILED = "failed", "Will retry"
         NEEDS_ACTION = "needs_action", "Needs action"
+        IGNORED = "ignored", "Ignored"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outbox")
     quickbooks = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="outbox")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from syncs import views
+from syncs import pages, views
 
 app_name = "syncs"
 
@@ -10,4 +10,11 @@ urlpatterns = [
     path("o/<slug:slug>/syncs/", views.run_list, name="run_list"),
     path("o/<slug:slug>/syncs/backfill/", views.run_start, name="run_start"),
     path("o/<slug:slug>/syncs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("o/<slug:slug>/setup/", pages.setup_page, name="setup"),
+    path("o/<slug:slug>/setup/link/", pages.profile_create, name="profile_create"),
+    path("o/<slug:slug>/setup/<int:pk>/autosetup/", pages.profile_autosetup, name="autosetup"),
+    path("o/<slug:slug>/documents/", pages.documents, name="documents"),
+    path("o/<slug:slug>/documents/<int:pk>/retry/", pages.document_retry, name="document_retry"),
+    path("o/<slug:slug>/documents/<int:pk>/ignore/", pages.document_ignore, name="document_ignore"),
+    path("o/<slug:slug>/tie-out/", pages.tie_out, name="tie_out"),
 ]

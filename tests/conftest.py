@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from connections.models import Connection, ConnectLink
-from syncs.models import SyncRun
+from mappings.models import SyncProfile
+from syncs.models import OutboxDocument, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
 from tests.factories import (
@@ -45,6 +46,10 @@ class World:
     alice_connection: Connection
     alice_link: ConnectLink
     alice_run: SyncRun
+    # Filled in by fixtures that need them (tests/test_isolation.py): most tests assume alice
+    # has no QuickBooks company and no outbox.
+    alice_profile: SyncProfile | None = None
+    alice_document: OutboxDocument | None = None
 
     def client_for(self, user: User | None) -> Client:
         client = Client()

@@ -17,10 +17,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.models import Connection, ConnectLink
-from syncs.models import SyncRun
+from mappings.models import QboRef, SyncProfile
+from syncs.models import OutboxDocument, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
 from tests.conftest import World
+from tests.factories import ConnectionFactory
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,15 @@ CASES: dict[str, Case] = {
         post={"connection": "0", "start": "2026-10-01", "end": "2026-10-05"},
     ),
     "syncs:run_detail": Case(objects=lambda w: {"pk": w.alice_run.pk}),
+    "syncs:setup": Case(),
+    "syncs:profile_create": Case(get=False, post={"stripe": "0", "quickbooks": "0"}),
+    "syncs:autosetup": Case(objects=lambda w: {"pk": w.alice_profile.pk}, get=False, post={}),
+    "syncs:documents": Case(),
+    "syncs:document_retry": Case(objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={}),
+    "syncs:document_ignore": Case(
+        objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={"reason": "test"}
+    ),
+    "syncs:tie_out": Case(),
     "connections:list": Case(),
     "connections:stripe_start": Case(params={"flow": "connect"}, get=False, post={}),
     "connections:stripe_key": Case(get=False, post={"api_key": "rk_test_not_a_real_key"}),
@@ -93,6 +104,32 @@ NOT_TENANT_SCOPED = {
 }
 # Whole URL families that are not ours: Django's admin (staff only) and allauth's account pages.
 FOREIGN_PREFIXES = ("admin:", "account_", "socialaccount_", "mfa_", "usersessions_")
+
+
+@pytest.fixture
+def world(world: World) -> World:
+    """The shared world plus alice's QuickBooks company, sync profile and one outbox row."""
+    company = ConnectionFactory(
+        tenant=world.alice_tenant, provider="quickbooks", method="intuit_oauth", external_id="4620"
+    )
+    world.alice_profile = SyncProfile.objects.create(
+        tenant=world.alice_tenant, stripe=world.alice_connection, quickbooks=company
+    )
+    world.alice_document = OutboxDocument.objects.create(
+        tenant=world.alice_tenant,
+        quickbooks=company,
+        key="world:txn_1:sale:1",
+        role="sale",
+        entity="SalesReceipt",
+        request_id="world-request",
+        doc_number="SR-WORLD",
+        body="{}",
+        amount=1000,
+        currency="usd",
+        status="needs_action",
+        last_error="QuickBooks refused it.",
+    )
+    return world
 
 
 def _all_url_names() -> set[str]:
@@ -136,6 +173,9 @@ def _snapshot() -> list[tuple[Any, ...]]:
         *Connection.objects.order_by("pk").values_list(),
         *ConnectLink.objects.order_by("pk").values_list(),
         *SyncRun.objects.order_by("pk").values_list(),
+        *SyncProfile.objects.order_by("pk").values_list(),
+        *QboRef.objects.order_by("pk").values_list(),
+        *OutboxDocument.objects.order_by("pk").values_list(),
     ]
 
 

@@ -36,7 +36,7 @@ def test_it_lets_a_client_connect_quickbooks_without_an_account(
     assert start.status_code == 302
     callback = client.get(approve_on_intuit(start["Location"], company_name="Client Books"))
     assert callback["Location"] == f"/connect/{token}/"
-    connection = Connection.objects.get(provider="quickbooks")
+    connection = Connection.objects.filter(provider="quickbooks").latest("pk")
     assert (connection.tenant, connection.connected_by) == (world.alice_tenant, None)
     done = client.get(f"/connect/{token}/").content.decode()
     assert "✓ Connected: <strong>Client Books</strong>" in done

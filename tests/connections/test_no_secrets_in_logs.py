@@ -31,7 +31,7 @@ def test_it_keeps_every_secret_out_of_the_logs(
     callback = connect_quickbooks(client, world.alice_tenant.slug)
     code = callback.split("code=")[1].split("&")[0]
     client.get(callback)
-    connection = Connection.objects.get(provider="quickbooks")
+    connection = Connection.objects.filter(provider="quickbooks").latest("pk")
     first_tokens = (connection.access_token, connection.refresh_token)
     Connection.objects.filter(pk=connection.pk).update(access_expires_at=timezone.now())
     refreshed = services.quickbooks_token_refresh(connection_id=connection.pk)

@@ -26,7 +26,7 @@ def _connect(world: World, qbo: RunningEmulator) -> Connection:
     callback = connect_quickbooks(client, world.alice_tenant.slug)
     response = client.get(callback)
     assert response.status_code == 302, response.content
-    return Connection.objects.get(provider="quickbooks", tenant=world.alice_tenant)
+    return Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest("pk")
 
 
 def test_it_connects_quickbooks_and_stores_company_facts(

@@ -41,7 +41,9 @@ def stripe_history() -> Iterator[StripeEmulator]:
 def profile(world: World, qbo: QboEmulator, stripe_history: StripeEmulator) -> SyncProfile:
     client = world.client_for(world.alice)
     assert client.get(connect_quickbooks(client, world.alice_tenant.slug)).status_code == 302
-    company = Connection.objects.get(provider="quickbooks", tenant=world.alice_tenant)
+    company = Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest(
+        "pk"
+    )
     stripe = ConnectionFactory(
         tenant=world.alice_tenant,
         method="stripe_key",
@@ -213,3 +215,46 @@ def test_it_sweeps_companies_with_due_or_unresolved_documents(profile: SyncProfi
         status="unknown",
     )
     assert companies_with_work() == [profile.quickbooks_id]
+
+
+def test_it_runs_the_demo_path_through_the_pages(
+    world: World,
+    qbo: QboEmulator,
+    stripe_history: StripeEmulator,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from django.urls import reverse
+
+    slug = world.alice_tenant.slug
+    client = world.client_for(world.alice)
+    # Connect both (the restricted key is the Stripe emulator's read-only platform key).
+    assert client.get(connect_quickbooks(client, slug)).status_code == 302
+    response = client.post(
+        reverse("connections:stripe_key", args=[slug]), {"api_key": stripe_testing.READONLY_KEY}
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    stripe = Connection.objects.get(method="stripe_key")
+    company = Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest(
+        "pk"
+    )
+    # Link them and let Tieout create the accounts.
+    client.post(
+        reverse("syncs:profile_create", args=[slug]),
+        {"stripe": stripe.pk, "quickbooks": company.pk},
+    )
+    profile = SyncProfile.objects.get(stripe=stripe)
+    setup_done = client.post(reverse("syncs:autosetup", args=[slug, profile.pk]), follow=True)
+    assert "Created in QuickBooks" in setup_done.content.decode()
+    # Backfill the seeded history from the Syncs page.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("syncs:run_start", args=[slug]),
+            {"connection": stripe.pk, "start": "2026-10-01", "end": "2026-10-25"},
+        )
+    run = SyncRun.objects.filter(connection=stripe).latest("created")
+    assert run.status == "succeeded" and run.documents_posted > 50, run.error
+    documents = client.get(reverse("syncs:documents", args=[slug]) + "?status=posted")
+    assert documents.content.decode().count('class="badge posted"') == 50  # first page
+    assert "✓ ties out" in client.get(reverse("syncs:tie_out", args=[slug])).content.decode()
+    home = client.get(reverse("tenants:dashboard", args=[slug])).content.decode()
+    assert "✓ Ties out" in home

@@ -35,7 +35,7 @@ NO_WAIT = Throttle(limits={"request": 10_000, "batch": 10_000})
 def company(world: World, qbo: RunningEmulator) -> Connection:
     client = world.client_for(world.alice)
     assert client.get(connect_quickbooks(client, world.alice_tenant.slug)).status_code == 302
-    return Connection.objects.get(provider="quickbooks", tenant=world.alice_tenant)
+    return Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest("pk")
 
 
 def _account_ids(qbo: RunningEmulator, realm: str) -> tuple[str, str]:

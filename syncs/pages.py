@@ -1,0 +1,201 @@
+"""Pages for posting: setup (mappings), documents with lineage, the error inbox and tie-out."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from connections.models import Connection, Provider
+from connections.providers.errors import ProviderError
+from mappings.models import QboRef, SyncProfile
+from syncs import setup
+from syncs.forms import IgnoreForm, ProfileForm
+from syncs.models import OutboxDocument, Reconciliation
+from tenants.access import TenantAccess, get_tenant_for_user
+from tenants.http import AuthenticatedHttpRequest
+from tenants.models import Tenant
+from tenants.roles import Perm
+
+
+def _choices(tenant: Tenant, provider: str) -> list[tuple[int, str]]:
+    rows = Connection.objects.for_tenant(tenant).filter(
+        provider=provider, status=Connection.Status.CONNECTED
+    )
+    return [(c.pk, c.display_name or c.external_id) for c in rows]
+
+
+def _setup_page(
+    request: AuthenticatedHttpRequest, access: TenantAccess, form: ProfileForm, status: int = 200
+) -> HttpResponse:
+    profiles = SyncProfile.objects.for_tenant(access.tenant).select_related("stripe", "quickbooks")
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "profiles": [
+            (p, QboRef.objects.filter(profile=p).order_by("purpose", "currency")) for p in profiles
+        ],
+        "form": form,
+        "can_change": access.can(Perm.CHANGE_MAPPINGS),
+    }
+    return render(request, "syncs/setup.html", context, status=status)
+
+
+def _profile_form(tenant: Tenant, data: object = None) -> ProfileForm:
+    linked = SyncProfile.objects.for_tenant(tenant).values_list("stripe_id", flat=True)
+    stripe = [(pk, name) for pk, name in _choices(tenant, Provider.STRIPE) if pk not in linked]
+    return ProfileForm(data, stripe=stripe, quickbooks=_choices(tenant, Provider.QUICKBOOKS))  # type: ignore[arg-type]
+
+
+@require_GET
+@login_required
+def setup_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    return _setup_page(request, access, _profile_form(access.tenant))
+
+
+@require_POST
+@login_required
+def profile_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    form = _profile_form(access.tenant, request.POST)
+    if not form.is_valid():
+        return _setup_page(request, access, form, status=400)
+    try:
+        SyncProfile.objects.create(
+            tenant=access.tenant,
+            stripe_id=form.cleaned_data["stripe"],
+            quickbooks_id=form.cleaned_data["quickbooks"],
+        )
+    except IntegrityError:
+        form.add_error("stripe", "This Stripe account already posts into a company.")
+        return _setup_page(request, access, form, status=400)
+    messages.success(request, "Linked. Now create the accounts Tieout posts to.")
+    return redirect("syncs:setup", slug=slug)
+
+
+def _profile(access: TenantAccess, pk: int) -> SyncProfile:
+    profile = (
+        SyncProfile.objects.for_tenant(access.tenant)
+        .select_related("quickbooks", "stripe")
+        .filter(pk=pk)
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+@require_POST
+@login_required
+def profile_autosetup(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    try:
+        report = setup.profile_autosetup(profile=profile)
+    except ProviderError as error:
+        messages.error(request, f"QuickBooks could not be set up: {error}")
+        return redirect("syncs:setup", slug=slug)
+    created = ", ".join(report.created) or "nothing new"
+    reused = ", ".join(report.reused) or "none"
+    messages.success(
+        request, f"Created in QuickBooks: {created}. Already there and reused: {reused}."
+    )
+    for problem in report.problems:
+        messages.warning(request, problem)
+    return redirect("syncs:setup", slug=slug)
+
+
+@require_GET
+@login_required
+def documents(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    status = request.GET.get("status", "")
+    rows = (
+        OutboxDocument.objects.for_tenant(access.tenant)
+        .exclude(role="setup")
+        .select_related("balance_transaction", "balance_transaction__payout", "quickbooks")
+        .order_by("-created", "-pk")
+    )
+    if status in OutboxDocument.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "page": page,
+        "status": status,
+        "statuses": OutboxDocument.Status.choices,
+        "can_resolve": access.can(Perm.RESOLVE_ERRORS),
+        "ignore_form": IgnoreForm(),
+    }
+    template = "syncs/documents.html#document-rows" if request.htmx else "syncs/documents.html"
+    return render(request, template, context)
+
+
+def _document(access: TenantAccess, pk: int) -> OutboxDocument:
+    row = OutboxDocument.objects.for_tenant(access.tenant).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+@require_POST
+@login_required
+def document_retry(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.RESOLVE_ERRORS)
+    row = _document(access, pk)
+    retried = OutboxDocument.objects.filter(
+        pk=row.pk,
+        status__in=[
+            OutboxDocument.Status.NEEDS_ACTION,
+            OutboxDocument.Status.FAILED,
+            OutboxDocument.Status.IGNORED,
+        ],
+    ).update(status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error="")
+    if retried:
+        messages.success(
+            request,
+            f"{row.entity} {row.doc_number} will be posted again (same number, same request id).",
+        )
+    else:
+        messages.info(request, "That document is not waiting for a decision.")
+    return redirect("syncs:documents", slug=slug)
+
+
+@require_POST
+@login_required
+def document_ignore(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.RESOLVE_ERRORS)
+    row = _document(access, pk)
+    form = IgnoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you ignore it: the next accountant will ask.")
+        return redirect("syncs:documents", slug=slug)
+    OutboxDocument.objects.filter(
+        pk=row.pk, status__in=[OutboxDocument.Status.NEEDS_ACTION, OutboxDocument.Status.FAILED]
+    ).update(
+        status=OutboxDocument.Status.IGNORED,
+        last_error=f"Ignored by {request.user.email}: {form.cleaned_data['reason']}",
+    )
+    messages.success(request, f"{row.entity} {row.doc_number} is ignored; it will not be posted.")
+    return redirect("syncs:documents", slug=slug)
+
+
+@require_GET
+@login_required
+def tie_out(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    rows = Reconciliation.objects.for_tenant(access.tenant).select_related("stripe")
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "clearing": rows.filter(kind=Reconciliation.Kind.CLEARING).order_by("currency"),
+        "payouts": rows.filter(kind=Reconciliation.Kind.PAYOUT).order_by("ok", "-checked_at"),
+    }
+    return render(request, "syncs/tie_out.html", context)
