@@ -42,7 +42,7 @@ STRIPE_STATE := var/stripe-emulator.json
 
 demo: migrate ## Create the demo login and a seeded Stripe history (and print the login)
 	@test -f $(STRIPE_STATE) || $(RUN) python -m emulators.stripe seed --seed 1 --days 30 \
-		--customers 12 --currencies usd,eur --state $(STRIPE_STATE) 2>/dev/null
+		--customers 12 --currencies usd --state $(STRIPE_STATE) 2>/dev/null
 	$(RUN) python manage.py seed_demo
 
 run: demo ## Web, worker, beat and the local emulators on 127.0.0.1, with a demo login

@@ -44,6 +44,8 @@ def mappings_for(profile: SyncProfile) -> Mappings:
         opening_balance_equity=single[Purpose.OPENING_BALANCE],
         vendor=single[VENDOR],
         guest_customer=single.get(GUEST_CUSTOMER),
+        guest_customers=per_currency.get(GUEST_CUSTOMER, {}),
+        vendors=per_currency.get(VENDOR, {}),
         customer_policy=CustomerPolicy(profile.customer_policy),
         home_currency=home,
     )

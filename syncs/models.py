@@ -169,6 +169,8 @@ class SyncRun(models.Model):
     documents_posted = models.PositiveIntegerField(default=0)
     documents_waiting = models.PositiveIntegerField(default=0)
     documents_needing_action = models.PositiveIntegerField(default=0)
+    # What needs a person, in words (the first few; the documents page has them all).
+    problems = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

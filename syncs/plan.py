@@ -63,7 +63,15 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
         BalanceTransaction.objects.filter(connection=profile.stripe).order_by("created", "pk")
     )
     sources = adapt.sources_for(rows)
+    home = (profile.quickbooks.home_currency or "usd").lower()
+    multicurrency = bool(profile.quickbooks.multicurrency_enabled)
     for row in rows:
+        if row.currency != home and not multicurrency:
+            report.needs_action.append(
+                f"{row.stripe_id}: settled in {row.currency.upper()}; turn on multicurrency in "
+                "QuickBooks and run the account setup again."
+            )
+            continue
         payout = payouts.get(row.stripe_id)
         plan = plan_txn(
             adapt.ledger_txn(row, sources),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from connections import services as connection_services
 from connections.providers.quickbooks import client as qbo
+from connections.providers.stripe import client as stripe_client
 from mappings.defaults import Purpose
 from mappings.models import QboRef, SyncProfile
 from syncs.models import BalanceTransaction, OutboxDocument, Payout, Reconciliation
@@ -24,12 +25,7 @@ IN_TRANSIT = ("pending", "in_transit")
 
 
 def _stripe_balance(profile: SyncProfile) -> dict[str, int]:
-    client = connection_services.stripe_client_for(profile.stripe)
-    balance = client.v1.balance.retrieve()
-    totals: dict[str, int] = {}
-    for part in [*balance.available, *balance.pending]:
-        totals[part.currency] = totals.get(part.currency, 0) + part.amount
-    return totals
+    return stripe_client.balance_totals(connection_services.stripe_client_for(profile.stripe))
 
 
 def _in_transit(profile: SyncProfile, currency: str) -> int:
@@ -125,9 +121,13 @@ def _payouts(profile: SyncProfile) -> list[Reconciliation]:
                 "stripe_amount": payout.amount,
                 "quickbooks_amount": nets if transfer else 0,
                 "ok": ok,
-                "explanation": "; ".join(problems).capitalize(),
+                "explanation": _sentence("; ".join(problems)),
                 "checked_at": timezone.now(),
             },
         )
         results.append(row)
     return results
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("." if text else "")

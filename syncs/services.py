@@ -150,7 +150,17 @@ def _post_and_tie_out(run: SyncRun) -> None:
         documents_posted=report.posted + report.adopted,
         documents_waiting=len(planned.waiting),
         documents_needing_action=len(planned.needs_action) + report.needs_action,
+        problems=_summarise(planned.needs_action),
     )
+
+
+def _summarise(problems: list[str], limit: int = 20) -> list[str]:
+    """Group identical reasons ("settled in EUR; …") and keep the first few."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        reason = problem.split(": ", 1)[-1]
+        counts[reason] = counts.get(reason, 0) + 1
+    return [f"{n} × {reason}" if n > 1 else reason for reason, n in list(counts.items())[:limit]]
 
 
 # Webhooks can be lost for days; the scan re-reads a window that overlaps the previous one.

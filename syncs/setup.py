@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from connections import services as connection_services
 from connections.models import Connection
 from connections.providers.quickbooks import client as qbo
+from connections.providers.stripe import client as stripe_client
 from mappings import defaults
 from mappings.defaults import Purpose
 from mappings.models import QboRef, SyncProfile
@@ -45,21 +46,24 @@ def _read(connection: Connection, statement: str) -> list[dict[str, object]]:
 
 
 def _currencies(profile: SyncProfile) -> list[str]:
+    """Every settlement currency: in the ledger so far, and in the Stripe balance today."""
     seen = set(
         BalanceTransaction.objects.filter(connection=profile.stripe).values_list(
             "currency", flat=True
         )
     )
+    client = connection_services.stripe_client_for(profile.stripe)
+    seen |= set(stripe_client.balance_totals(client))
     return sorted(seen or {(profile.quickbooks.home_currency or "usd").lower()})
 
 
-def _wanted_accounts(profile: SyncProfile) -> list[Wanted]:
+def _wanted_accounts(profile: SyncProfile, currencies: list[str]) -> list[Wanted]:
     company = profile.quickbooks
     wanted = []
     for spec in defaults.RECOMMENDED_ACCOUNTS:
         if not spec.create:
             continue
-        for currency in _currencies(profile) if spec.per_currency else [""]:
+        for currency in currencies if spec.per_currency else [""]:
             payload = defaults.account_payload(
                 spec,
                 currency=currency or None,
@@ -73,10 +77,26 @@ def _wanted_accounts(profile: SyncProfile) -> list[Wanted]:
 def profile_autosetup(*, profile: SyncProfile) -> SetupReport:
     report = SetupReport()
     company = profile.quickbooks
+    currencies = _currencies(profile)
+    home = (company.home_currency or "usd").lower()
+    if not company.multicurrency_enabled and any(c != home for c in currencies):
+        report.problems.append(_multicurrency_off(company, currencies))
+        currencies = [home]
     accounts = _read(company, "SELECT * FROM Account MAXRESULTS 1000")
     by_name = {str(a["Name"]): a for a in accounts}
-    _store_existing_choices(profile, accounts, report)
-    wanted = [*_wanted_accounts(profile), _vendor(), _guest_customer()]
+    wanted_accounts = _wanted_accounts(profile, currencies)
+    _store_existing_choices(
+        profile, accounts, {w.name for w in wanted_accounts}, currencies, report
+    )
+    # QuickBooks fixes a customer's and a vendor's currency: one of each per foreign currency.
+    foreign = [c for c in currencies if c != home]
+    wanted = [
+        *wanted_accounts,
+        _vendor(),
+        _guest_customer(),
+        *(_vendor(c) for c in foreign),
+        *(_guest_customer(c) for c in foreign),
+    ]
     _ensure(profile, wanted, by_name, report)
     income = QboRef.objects.get(profile=profile, purpose=Purpose.SALES_INCOME)
     item = defaults.sales_item_payload(defaults.Ref(income.qbo_id, income.qbo_name))
@@ -84,20 +104,44 @@ def profile_autosetup(*, profile: SyncProfile) -> SetupReport:
     return report
 
 
-def _vendor() -> Wanted:
-    return Wanted(VENDOR, "", "Vendor", defaults.VENDOR_NAME, defaults.vendor_payload())
+def _in_currency(
+    name: str, payload: dict[str, object], currency: str
+) -> tuple[str, dict[str, object]]:
+    if not currency:
+        return name, payload
+    named = f"{name} ({currency.upper()})"
+    return named, {**payload, "DisplayName": named, "CurrencyRef": {"value": currency.upper()}}
 
 
-def _guest_customer() -> Wanted:
-    name = defaults.GUEST_CUSTOMER_NAME
-    return Wanted(GUEST_CUSTOMER, "", "Customer", name, {"DisplayName": name})
+def _vendor(currency: str = "") -> Wanted:
+    name, payload = _in_currency(defaults.VENDOR_NAME, defaults.vendor_payload(), currency)
+    return Wanted(VENDOR, currency, "Vendor", name, payload)
+
+
+def _guest_customer(currency: str = "") -> Wanted:
+    base = defaults.GUEST_CUSTOMER_NAME
+    name, payload = _in_currency(base, {"DisplayName": base}, currency)
+    return Wanted(GUEST_CUSTOMER, currency, "Customer", name, payload)
+
+
+def _multicurrency_off(company: Connection, currencies: list[str]) -> str:
+    others = ", ".join(c.upper() for c in currencies if c != (company.home_currency or "").lower())
+    return (
+        f"Stripe also settles in {others}, but multicurrency is off in "
+        f"{company.display_name}. Turn it on in QuickBooks (Settings → Account and settings → "
+        "Advanced → Currency), then run this setup again; until then only "
+        f"{company.home_currency or 'home-currency'} transactions are posted."
+    )
 
 
 def _store_existing_choices(
-    profile: SyncProfile, accounts: list[dict[str, object]], report: SetupReport
+    profile: SyncProfile,
+    accounts: list[dict[str, object]],
+    clearing_names: set[str],
+    currencies: list[str],
+    report: SetupReport,
 ) -> None:
     """The accounts the user owns (payout bank, opening balance equity): best guesses to review."""
-    clearing_names = {w.name for w in _wanted_accounts(profile)}
     banks = [
         a for a in accounts if a.get("AccountType") == "Bank" and a["Name"] not in clearing_names
     ]
@@ -106,7 +150,7 @@ def _store_existing_choices(
         report.problems.append(
             "No bank account for payouts: create one in QuickBooks, then map it."
         )
-    for currency in _currencies(profile):
+    for currency in currencies:
         if banks:
             _save_ref(profile, Purpose.PAYOUT_BANK, currency, "Account", banks[0])
     if equity:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django import template
 
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
+from syncs.money import Money
 from tenants.models import Tenant
 
 register = template.Library()
@@ -35,3 +36,11 @@ def sync_summary(tenant: Tenant) -> SyncSummary:
         tie_out="unknown" if not checks else ("off" if off else "ok"),
         differences=off,
     )
+
+
+@register.filter
+def money(amount: int, currency: str) -> str:
+    """Minor units as an amount with its currency: 12345, "usd" → "123.45 USD"."""
+    if amount is None or not currency:
+        return ""
+    return str(Money(int(amount), currency.lower()))

@@ -258,3 +258,63 @@ def test_it_runs_the_demo_path_through_the_pages(
     assert "✓ ties out" in client.get(reverse("syncs:tie_out", args=[slug])).content.decode()
     home = client.get(reverse("tenants:dashboard", args=[slug])).content.decode()
     assert "✓ Ties out" in home
+
+
+@pytest.fixture
+def two_currency_history() -> Iterator[StripeEmulator]:
+    with stripe_testing.serve() as emulator:
+        emulator.seed(seed=11, days=20, customers=10, currencies="usd,eur")
+        with override_settings(STRIPE_API_BASE=emulator.url, STRIPE_CONNECT_BASE=emulator.url):
+            yield emulator
+
+
+def _two_currency_profile(world: World, qbo: QboEmulator, multicurrency: bool) -> SyncProfile:
+    from connections.services import quickbooks_refresh_company_facts
+
+    client = world.client_for(world.alice)
+    assert client.get(connect_quickbooks(client, world.alice_tenant.slug)).status_code == 302
+    company = Connection.objects.filter(provider="quickbooks").latest("pk")
+    prefs = qbo.company(company.external_id).preferences
+    prefs["CurrencyPrefs"]["MultiCurrencyEnabled"] = multicurrency
+    quickbooks_refresh_company_facts(connection_id=company.pk)
+    company.refresh_from_db()
+    assert company.multicurrency_enabled is multicurrency
+    stripe = ConnectionFactory(
+        tenant=world.alice_tenant,
+        method="stripe_key",
+        external_id=stripe_store.PLATFORM_ACCOUNT,
+        api_key=stripe_testing.READONLY_KEY,
+    )
+    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
+
+
+def test_it_ties_out_two_currencies_with_multicurrency_on(
+    world: World, qbo: QboEmulator, two_currency_history: StripeEmulator
+) -> None:
+    profile = _two_currency_profile(world, qbo, multicurrency=True)
+    report = setup.profile_autosetup(profile=profile)
+    assert {"Stripe Clearing – USD", "Stripe Clearing – EUR"} <= set(report.created), report
+    run = _backfill(profile, two_currency_history)
+    stuck = list(
+        OutboxDocument.objects.exclude(status="posted").values_list("entity", "last_error")[:2]
+    )
+    assert run.status == "succeeded" and run.documents_needing_action == 0, (run.problems, stuck)
+    clearing = Reconciliation.objects.filter(stripe=profile.stripe, kind="clearing")
+    assert set(clearing.values_list("currency", flat=True)) == {"usd", "eur"}
+    off = [
+        (r.subject, r.difference, r.explanation) for r in Reconciliation.objects.filter(ok=False)
+    ]
+    assert off == []
+
+
+def test_it_explains_a_second_currency_with_multicurrency_off(
+    world: World, qbo: QboEmulator, two_currency_history: StripeEmulator
+) -> None:
+    profile = _two_currency_profile(world, qbo, multicurrency=False)
+    report = setup.profile_autosetup(profile=profile)
+    assert any("multicurrency is off" in p for p in report.problems)
+    run = _backfill(profile, two_currency_history)
+    assert run.documents_needing_action > 0
+    assert any("settled in EUR; turn on multicurrency" in p for p in run.problems)
+    usd = Reconciliation.objects.get(stripe=profile.stripe, kind="clearing", subject="usd")
+    assert usd.ok

@@ -317,3 +317,18 @@ def paid_payout_ids(client: stripe.StripeClient) -> set[str]:
         return {event.data.object["id"] for event in events.auto_paging_iter()}
     except stripe.StripeError as error:
         raise _classify(error) from None
+
+
+def balance_totals(client: stripe.StripeClient) -> dict[str, int]:
+    """Available + pending per currency, minor units.
+
+    Reference: https://docs.stripe.com/api/balance/balance_retrieve
+    """
+    try:
+        balance = client.v1.balance.retrieve()
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+    totals: dict[str, int] = {}
+    for part in [*balance.available, *balance.pending]:
+        totals[part.currency] = totals.get(part.currency, 0) + part.amount
+    return totals
