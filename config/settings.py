@@ -154,6 +154,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 2 * 60 * 60}
 else:
     CELERY_BROKER_URL = "filesystem://"
+    for _folder in ("out", "processed", "control"):
+        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "out"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "out"),

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from connections.models import Connection, InboundEvent
 
@@ -118,6 +119,19 @@ def _insert_once(values: dict[str, object]) -> bool:
 def ring(connection_id: int) -> None:
     """Ask a worker to drain this connection's inbox, at most once a second per connection."""
     if cache.add(f"inbox-bell:{connection_id}", 1, timeout=DOORBELL_SECONDS):
-        from connections import tasks
+        transaction.on_commit(lambda: _publish_doorbell(connection_id))
 
-        transaction.on_commit(lambda: tasks.drain_inbox.delay(connection_id))
+
+def _publish_doorbell(connection_id: int) -> None:
+    """Best effort: the event is already stored, so a broker outage must not turn Stripe's
+    delivery into an error. The inbox sweeper drains what no doorbell announced."""
+    from connections import tasks
+
+    try:
+        tasks.drain_inbox.delay(connection_id)
+    except (OperationalError, OSError) as error:
+        logger.warning(
+            "doorbell for connection %s not sent (%s); the sweeper will drain it",
+            connection_id,
+            type(error).__name__,
+        )

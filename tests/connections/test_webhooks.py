@@ -325,3 +325,22 @@ def test_it_sweeps_events_whose_doorbell_was_lost(
     InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
     sweep_inbox()  # tasks run eagerly in tests: the drain happens here
     assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_200_when_the_broker_is_down(alice_stripe: Connection) -> None:
+    # A transactional test: the endpoint runs in autocommit, so the doorbell is published
+    # inside the request, as in production.
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    with mock.patch(
+        "connections.tasks.drain_inbox.delay", autospec=True, side_effect=OperationalError("down")
+    ) as doorbell:
+        response = _post(
+            Client(), URL, json.dumps(_event("evt_down", "acct_alice")).encode(), PLATFORM_SECRET
+        )
+    assert doorbell.call_count == 1  # the publish was tried, and failed
+    assert response.status_code == 200
+    assert InboundEvent.objects.get().status == InboundEvent.Status.RECEIVED  # the sweeper's job
