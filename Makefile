@@ -7,21 +7,23 @@ PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-# Development defaults for `make run`: the product talks to the local emulators (credentials
-# below are the emulators' public demo values). Export your own values to override them.
-export DEBUG ?= true
-export STRIPE_API_BASE ?= http://127.0.0.1:12111
-export STRIPE_CONNECT_BASE ?= http://127.0.0.1:12111
-export STRIPE_SECRET_KEY ?= sk_test_51TieoutPlatformEmulatorKey0000000000
-export STRIPE_CONNECT_CLIENT_ID ?= ca_TieoutEmulatorConnectClient0000
-export STRIPE_APP_CLIENT_ID ?= ca_TieoutEmulatorStripeApp00000000
-export STRIPE_APP_CLIENT_SECRET ?= sk_test_51TieoutPlatformEmulatorKey0000000000
-export STRIPE_APP_AUTHORIZE_URL ?= http://127.0.0.1:12111/oauth/v2/authorize
-export INTUIT_ENVIRONMENT ?= sandbox
-export INTUIT_API_BASE ?= http://127.0.0.1:12112
-export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_sandbox_configuration/
-export INTUIT_CLIENT_ID ?= ABemulatorClientId0000000000000000000000000000000
-export INTUIT_CLIENT_SECRET ?= emulatorClientSecret0000000000000000000
+# Development defaults for `make run` (and the targets it runs first): the product talks to
+# the local emulators, with the emulators' public demo credentials. They apply to these
+# targets only — `make test` and CI never see them. Export your own values to override them.
+DEMO_TARGETS := run demo migrate
+$(DEMO_TARGETS): export DEBUG ?= true
+$(DEMO_TARGETS): export STRIPE_API_BASE ?= http://127.0.0.1:12111
+$(DEMO_TARGETS): export STRIPE_CONNECT_BASE ?= http://127.0.0.1:12111
+$(DEMO_TARGETS): export STRIPE_SECRET_KEY ?= sk_test_51TieoutPlatformEmulatorKey0000000000
+$(DEMO_TARGETS): export STRIPE_CONNECT_CLIENT_ID ?= ca_TieoutEmulatorConnectClient0000
+$(DEMO_TARGETS): export STRIPE_APP_CLIENT_ID ?= ca_TieoutEmulatorStripeApp00000000
+$(DEMO_TARGETS): export STRIPE_APP_CLIENT_SECRET ?= sk_test_51TieoutPlatformEmulatorKey0000000000
+$(DEMO_TARGETS): export STRIPE_APP_AUTHORIZE_URL ?= http://127.0.0.1:12111/oauth/v2/authorize
+$(DEMO_TARGETS): export INTUIT_ENVIRONMENT ?= sandbox
+$(DEMO_TARGETS): export INTUIT_API_BASE ?= http://127.0.0.1:12112
+$(DEMO_TARGETS): export INTUIT_DISCOVERY_URL ?= http://127.0.0.1:12112/.well-known/openid_sandbox_configuration/
+$(DEMO_TARGETS): export INTUIT_CLIENT_ID ?= ABemulatorClientId0000000000000000000000000000000
+$(DEMO_TARGETS): export INTUIT_CLIENT_SECRET ?= emulatorClientSecret0000000000000000000
 
 .PHONY: help run test lint format bench install migrate demo clean
 
@@ -55,7 +57,7 @@ test: install ## Run the whole suite (SQLite; PostgreSQL/Redis when DATABASE_URL
 lint: install ## ruff, formatting and missing migrations
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) python manage.py makemigrations --check --dry-run
+	DEBUG=true $(RUN) python manage.py makemigrations --check --dry-run
 
 format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
