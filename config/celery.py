@@ -8,9 +8,11 @@ ingestion: `ingest` (Stripe events, backfill pages), `post` (QuickBooks writes),
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -57,3 +59,9 @@ app.conf.beat_schedule = {
 }
 
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _announce_worker(sender: Any, **kwargs: Any) -> None:
+    # Stamp the heartbeat at once, so /healthz shows a fresh worker without waiting for beat.
+    sender.app.send_task("tenants.tasks.heartbeat")
