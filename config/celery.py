@@ -13,14 +13,22 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_ready
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tieout")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-app.conf.task_queues = (Queue("ingest"), Queue("post"), Queue("default"))
+# Each queue has its own routing key on one direct exchange: a message goes to exactly one
+# queue (with Queue(name) alone all three would share the key "default" and each get a copy).
+_exchange = Exchange("tieout", type="direct")
+app.conf.task_queues = tuple(
+    Queue(name, _exchange, routing_key=name) for name in ("ingest", "post", "default")
+)
+app.conf.task_default_exchange = "tieout"
+app.conf.task_default_exchange_type = "direct"
+app.conf.task_default_routing_key = "default"
 app.conf.task_routes = {
     "syncs.tasks.ingest_*": {"queue": "ingest"},
     "syncs.tasks.run_sync": {"queue": "ingest"},
