@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -116,44 +118,39 @@ def _auth_error(error: AuthClientError) -> ProviderError:
     )
 
 
-def exchange_code(code: str, realm_id: str) -> Tokens:
-    # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#exchange-code
-    client = auth_client()
+@contextmanager
+def _intuit_errors() -> Iterator[None]:
+    """intuit-oauth raises AuthClientError for any non-200 and lets requests' errors through."""
     try:
-        client.get_bearer_token(code, realm_id=realm_id)
+        yield
     except AuthClientError as error:
         raise _auth_error(error) from None
     except requests.RequestException:
         raise ProviderError(
             "Intuit's sign-in service could not be reached.", permanent=False
         ) from None
+
+
+def exchange_code(code: str, realm_id: str) -> Tokens:
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#exchange-code
+    client = auth_client()
+    with _intuit_errors():
+        client.get_bearer_token(code, realm_id=realm_id)
     return _tokens(client)
 
 
 def refresh(refresh_token: str) -> Tokens:
     """Exchange the refresh token; Intuit rotates it, so the caller must store the new one."""
     client = auth_client()
-    try:
+    with _intuit_errors():
         client.refresh(refresh_token=refresh_token)
-    except AuthClientError as error:
-        raise _auth_error(error) from None
-    except requests.RequestException:
-        raise ProviderError(
-            "Intuit's sign-in service could not be reached.", permanent=False
-        ) from None
     return _tokens(client)
 
 
 def revoke(token: str) -> None:
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#revoke-token-disconnect
-    try:
+    with _intuit_errors():
         auth_client().revoke(token=token)
-    except AuthClientError as error:
-        raise _auth_error(error) from None
-    except requests.RequestException:
-        raise ProviderError(
-            "Intuit's sign-in service could not be reached.", permanent=False
-        ) from None
 
 
 def _get(access_token: str, realm_id: str, path: str) -> dict[str, Any]:
