@@ -1,6 +1,6 @@
 """QBO Fault bodies with the real codes, and the exception the handlers raise to produce them.
 
-Codes and texts follow /work/shared/docs/quickbooks-api.md §5 (Intuit's "Handling common errors"
+Codes and texts follow ../shared/docs/quickbooks-api.md §5 (Intuit's "Handling common errors"
 page and its error-code list). Shape: {"Fault": {"Error": [...], "type": ...}, "time": ...}.
 """
 
