@@ -14,7 +14,8 @@ RUN DEBUG=false SECRET_KEY=build-only-build-only-build-only-build-only-build-onl
     EMAIL_HOST=build .venv/bin/python manage.py collectstatic --noinput
 
 FROM python:3.12-slim-bookworm
-RUN groupadd --system tieout && useradd --system --gid tieout --home /app tieout
+RUN groupadd --system tieout && useradd --system --gid tieout --home /app tieout \
+    && mkdir -p /var/lib/tieout && chown tieout:tieout /var/lib/tieout
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings
 WORKDIR /app
 COPY --from=build --chown=tieout:tieout /app /app
