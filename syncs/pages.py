@@ -145,6 +145,90 @@ def _document(access: TenantAccess, pk: int) -> OutboxDocument:
     return row
 
 
+def _qbo_link(row: OutboxDocument) -> str:
+    """QuickBooks' own page for the document (sandbox host for sandbox companies)."""
+    if not row.qbo_id:
+        return ""
+    host = "app.qbo.intuit.com" if row.quickbooks.livemode else "app.sandbox.qbo.intuit.com"
+    page = {
+        "SalesReceipt": "salesreceipt",
+        "RefundReceipt": "refundreceipt",
+        "Purchase": "expense",
+        "Deposit": "deposit",
+        "Transfer": "transfer",
+        "JournalEntry": "journal",
+    }.get(row.entity)
+    return f"https://{host}/app/{page}?txnId={row.qbo_id}" if page else ""
+
+
+def _stripe_link(stripe_id: str, livemode: bool) -> str:
+    prefix = "" if livemode else "test/"
+    paths = {
+        "txn_": "balance/",
+        "ch_": "payments/",
+        "py_": "payments/",
+        "po_": "payouts/",
+        "dp_": "disputes/",
+        "du_": "disputes/",
+        "re_": "refunds/",
+    }
+    for start, path in paths.items():
+        if stripe_id.startswith(start):
+            return f"https://dashboard.stripe.com/{prefix}{path}{stripe_id}"
+    return ""
+
+
+@require_GET
+@login_required
+def document_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    row = (
+        OutboxDocument.objects.for_tenant(access.tenant)
+        .select_related("quickbooks", "balance_transaction", "balance_transaction__payout")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    txn = row.balance_transaction
+    livemode = bool(txn and txn.connection.livemode)
+    chain = []
+    if txn:
+        chain.append(
+            ("Stripe balance transaction", txn.stripe_id, _stripe_link(txn.stripe_id, livemode))
+        )
+        if txn.source_id:
+            chain.append(
+                (
+                    f"Stripe {txn.source_type or 'source'}",
+                    txn.source_id,
+                    _stripe_link(txn.source_id, livemode),
+                )
+            )
+        if txn.payout:
+            chain.append(
+                (
+                    "Stripe payout",
+                    txn.payout.stripe_id,
+                    _stripe_link(txn.payout.stripe_id, livemode),
+                )
+            )
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "doc": row,
+        "qbo_link": _qbo_link(row),
+        "chain": chain,
+        "body": row.body,
+        "siblings": OutboxDocument.objects.for_tenant(access.tenant)
+        .filter(balance_transaction=txn)
+        .exclude(pk=row.pk)
+        if txn
+        else [],
+    }
+    return render(request, "syncs/document_detail.html", context)
+
+
 @require_POST
 @login_required
 def document_retry(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("o/<slug:slug>/setup/link/", pages.profile_create, name="profile_create"),
     path("o/<slug:slug>/setup/<int:pk>/autosetup/", pages.profile_autosetup, name="autosetup"),
     path("o/<slug:slug>/documents/", pages.documents, name="documents"),
+    path("o/<slug:slug>/documents/<int:pk>/", pages.document_detail, name="document_detail"),
     path("o/<slug:slug>/documents/<int:pk>/retry/", pages.document_retry, name="document_retry"),
     path("o/<slug:slug>/documents/<int:pk>/ignore/", pages.document_ignore, name="document_ignore"),
     path("o/<slug:slug>/tie-out/", pages.tie_out, name="tie_out"),

@@ -64,6 +64,7 @@ CASES: dict[str, Case] = {
     "syncs:profile_create": Case(get=False, post={"stripe": "0", "quickbooks": "0"}),
     "syncs:autosetup": Case(objects=lambda w: {"pk": w.alice_profile.pk}, get=False, post={}),
     "syncs:documents": Case(),
+    "syncs:document_detail": Case(objects=lambda w: {"pk": w.alice_document.pk}),
     "syncs:document_retry": Case(objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={}),
     "syncs:document_ignore": Case(
         objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={"reason": "test"}

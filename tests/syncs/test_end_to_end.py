@@ -256,6 +256,12 @@ def test_it_runs_the_demo_path_through_the_pages(
     documents = client.get(reverse("syncs:documents", args=[slug]) + "?status=posted")
     assert documents.content.decode().count('class="badge posted"') == 50  # first page
     assert "✓ ties out" in client.get(reverse("syncs:tie_out", args=[slug])).content.decode()
+    sale = OutboxDocument.objects.filter(role="sale", status="posted").first()
+    assert sale is not None
+    detail = client.get(reverse("syncs:document_detail", args=[slug, sale.pk])).content.decode()
+    txn = sale.balance_transaction
+    assert f"https://dashboard.stripe.com/test/balance/{txn.stripe_id}" in detail
+    assert f"txnId={sale.qbo_id}" in detail and txn.source_id in detail
     home = client.get(reverse("tenants:dashboard", args=[slug])).content.decode()
     assert "✓ Ties out" in home
 
