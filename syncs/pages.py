@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -283,3 +287,68 @@ def tie_out(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "payouts": rows.filter(kind=Reconciliation.Kind.PAYOUT).order_by("ok", "-checked_at"),
     }
     return render(request, "syncs/tie_out.html", context)
+
+
+_VOLATILE = [
+    (re.compile(r"\b[A-Z]{1,3}-[A-Z0-9]{6,}\b"), "…"),  # our DocNumbers
+    (re.compile(r"\b(?:txn|ch|py|re|dp|po|tu)_[A-Za-z0-9]+\b"), "…"),  # Stripe ids
+    (re.compile(r"\(id \d+\)|\bid \d+\b"), ""),
+    (re.compile(r"-?\d+\.\d{2}\b"), "…"),  # amounts
+]
+
+
+def cause_of(message: str) -> str:
+    """The message with its per-document details removed, so that alike errors group."""
+    for pattern, replacement in _VOLATILE:
+        message = pattern.sub(replacement, message)
+    return re.sub(r"\s+", " ", message).strip()
+
+
+def _cause_key(cause: str) -> str:
+    return hashlib.sha256(cause.encode()).hexdigest()[:16]
+
+
+def _open_problems(tenant: Tenant) -> Any:
+    return OutboxDocument.objects.for_tenant(tenant).filter(
+        status__in=[OutboxDocument.Status.NEEDS_ACTION, OutboxDocument.Status.FAILED]
+    )
+
+
+def _groups(tenant: Tenant) -> list[dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = {}
+    for row in _open_problems(tenant).order_by("created"):
+        cause = cause_of(row.last_error or "No reason recorded.")
+        group = groups.setdefault(
+            cause, {"cause": cause, "key": _cause_key(cause), "documents": [], "status": row.status}
+        )
+        group["documents"].append(row)
+    return sorted(groups.values(), key=lambda g: -len(g["documents"]))
+
+
+@require_GET
+@login_required
+def error_inbox(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "groups": _groups(access.tenant),
+        "can_resolve": access.can(Perm.RESOLVE_ERRORS),
+    }
+    return render(request, "syncs/errors.html", context)
+
+
+@require_POST
+@login_required
+def error_group_retry(request: AuthenticatedHttpRequest, slug: str, key: str) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.RESOLVE_ERRORS)
+    group = next((g for g in _groups(access.tenant) if g["key"] == key), None)
+    if group is None:
+        raise Http404
+    retried = (
+        _open_problems(access.tenant)
+        .filter(pk__in=[row.pk for row in group["documents"]])
+        .update(status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error="")
+    )
+    messages.success(request, f"{retried} documents will be posted again, under their own numbers.")
+    return redirect("syncs:errors", slug=slug)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("o/<slug:slug>/documents/<int:pk>/retry/", pages.document_retry, name="document_retry"),
     path("o/<slug:slug>/documents/<int:pk>/ignore/", pages.document_ignore, name="document_ignore"),
     path("o/<slug:slug>/tie-out/", pages.tie_out, name="tie_out"),
+    path("o/<slug:slug>/errors/", pages.error_inbox, name="errors"),
+    path("o/<slug:slug>/errors/<str:key>/retry/", pages.error_group_retry, name="error_retry"),
 ]

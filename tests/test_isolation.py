@@ -70,6 +70,8 @@ CASES: dict[str, Case] = {
         objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={"reason": "test"}
     ),
     "syncs:tie_out": Case(),
+    "syncs:errors": Case(),
+    "syncs:error_retry": Case(objects=lambda w: {"key": _alice_error_key(w)}, get=False, post={}),
     "connections:list": Case(),
     "connections:stripe_start": Case(params={"flow": "connect"}, get=False, post={}),
     "connections:stripe_key": Case(get=False, post={"api_key": "rk_test_not_a_real_key"}),
@@ -131,6 +133,13 @@ def world(world: World) -> World:
         last_error="QuickBooks refused it.",
     )
     return world
+
+
+def _alice_error_key(world: World) -> str:
+    from syncs.pages import _cause_key, cause_of
+
+    assert world.alice_document is not None
+    return _cause_key(cause_of(world.alice_document.last_error))
 
 
 def _all_url_names() -> set[str]:
