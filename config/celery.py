@@ -53,10 +53,11 @@ app.conf.beat_schedule = {
     # The queue is only a doorbell: this finds every company whose outbox has due, failed or
     # unresolved rows and rings again, so a lost or doubled message changes nothing.
     "sweep-outbox": {"task": "syncs.tasks.sweep_outbox", "schedule": 60.0},
-    # Safety net for lost webhooks: re-read the last three days of every connected account.
-    "safety-net-scans": {
+    # Each organisation's own schedule (real time + a safety-net scan every N minutes, or a
+    # daily / weekly batch at its time): this checks every 5 minutes which ones are due.
+    "scheduled-scans": {
         "task": "syncs.tasks.schedule_safety_net_scans",
-        "schedule": 30 * 60.0,
+        "schedule": 5 * 60.0,
     },
     # QuickBooks company settings (home currency, multicurrency, numbering, books closing
     # date) decide how we post; a user can change them any day.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import time
+
 from django.db import models
 from django.utils import timezone
 
@@ -32,6 +35,21 @@ class SyncProfile(models.Model):
     )
     closed_period = models.CharField(
         max_length=20, choices=ClosedPeriod.choices, default=ClosedPeriod.FIRST_OPEN_DATE
+    )
+
+    class Schedule(models.TextChoices):
+        REAL_TIME = "real_time", "Real time, with a safety-net scan"
+        DAILY = "daily", "Once a day"
+        WEEKLY = "weekly", "Once a week"
+
+    schedule = models.CharField(max_length=16, choices=Schedule.choices, default=Schedule.REAL_TIME)
+    scan_every_minutes = models.PositiveIntegerField(
+        default=30, help_text="Real time: how often the safety-net scan re-reads Stripe."
+    )
+    # Batch schedules run at this time in the organisation's time zone (weekly: on this day).
+    batch_time = models.TimeField(default=time(6, 0))
+    batch_weekday = models.PositiveSmallIntegerField(
+        default=0, choices=[(i, day) for i, day in enumerate(calendar.day_name)]
     )
     created = models.DateTimeField(default=timezone.now)
 

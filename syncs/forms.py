@@ -39,3 +39,29 @@ class ProfileForm(forms.Form):
 
 class IgnoreForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why ignore it?")
+
+
+class ScheduleForm(forms.Form):
+    schedule = forms.ChoiceField(label="When to sync")
+    scan_every_minutes = forms.IntegerField(
+        label="Safety-net scan every (minutes)", min_value=5, max_value=24 * 60
+    )
+    batch_time = forms.TimeField(
+        label="Batch time", widget=forms.TimeInput(attrs={"type": "time"}), required=False
+    )
+    batch_weekday = forms.TypedChoiceField(label="Batch day (weekly)", coerce=int)
+    closed_period = forms.ChoiceField(label="Documents dated in a closed period")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from mappings.models import SyncProfile
+
+        super().__init__(*args, **kwargs)
+        self.fields["schedule"].choices = SyncProfile.Schedule.choices
+        self.fields["batch_weekday"].choices = SyncProfile._meta.get_field("batch_weekday").choices
+        self.fields["closed_period"].choices = SyncProfile.ClosedPeriod.choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("schedule") in ("daily", "weekly") and not cleaned.get("batch_time"):
+            self.add_error("batch_time", "Choose the time of day the batch runs.")
+        return cleaned

@@ -19,7 +19,7 @@ from connections.models import Connection, Provider
 from connections.providers.errors import ProviderError
 from mappings.models import QboRef, SyncProfile
 from syncs import setup
-from syncs.forms import IgnoreForm, ProfileForm
+from syncs.forms import IgnoreForm, ProfileForm, ScheduleForm
 from syncs.models import OutboxDocument, Reconciliation
 from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
@@ -42,7 +42,8 @@ def _setup_page(
         "tenant": access.tenant,
         "access": access,
         "profiles": [
-            (p, QboRef.objects.filter(profile=p).order_by("purpose", "currency")) for p in profiles
+            (p, QboRef.objects.filter(profile=p).order_by("purpose", "currency"), _schedule_form(p))
+            for p in profiles
         ],
         "form": form,
         "can_change": access.can(Perm.CHANGE_MAPPINGS),
@@ -93,6 +94,43 @@ def _profile(access: TenantAccess, pk: int) -> SyncProfile:
     if profile is None:
         raise Http404
     return profile
+
+
+def _schedule_form(profile: SyncProfile, data: Any = None) -> ScheduleForm:
+    initial = {
+        "schedule": profile.schedule,
+        "scan_every_minutes": profile.scan_every_minutes,
+        "batch_time": profile.batch_time,
+        "batch_weekday": profile.batch_weekday,
+        "closed_period": profile.closed_period,
+    }
+    return ScheduleForm(data, initial=initial, prefix=f"p{profile.pk}")
+
+
+@require_POST
+@login_required
+def profile_schedule(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = _schedule_form(profile, request.POST)
+    if not form.is_valid():
+        errors = "; ".join(
+            f"{form.fields[f].label}: {' '.join(e)}"
+            for f, e in form.errors.items()
+            if f in form.fields
+        )
+        messages.error(request, errors or "Check the schedule.")
+        return redirect("syncs:setup", slug=slug)
+    data = form.cleaned_data
+    SyncProfile.objects.filter(pk=profile.pk).update(
+        schedule=data["schedule"],
+        scan_every_minutes=data["scan_every_minutes"],
+        batch_time=data["batch_time"] or profile.batch_time,
+        batch_weekday=data["batch_weekday"],
+        closed_period=data["closed_period"],
+    )
+    messages.success(request, "Schedule saved.")
+    return redirect("syncs:setup", slug=slug)
 
 
 @require_POST

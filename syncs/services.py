@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -181,19 +182,61 @@ def companies_with_work() -> list[int]:
     return sorted(set(due.values_list("quickbooks_id", flat=True)))
 
 
-def safety_net_scans_request() -> list[int]:
-    """One scan per connected Stripe account that has no sync queued or running."""
-    end = timezone.now()
-    busy = SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
+def scans_due(*, now: datetime | None = None) -> list[SyncProfile]:
+    """Profiles whose schedule says "read Stripe now": a real-time profile's safety-net scan
+    every N minutes, or a batch profile's daily or weekly run at its time and zone."""
+    now = now or timezone.now()
+    due = []
+    for profile in SyncProfile.objects.select_related("stripe", "tenant").filter(
+        stripe__status=Connection.Status.CONNECTED
+    ):
+        last = (
+            SyncRun.objects.filter(
+                connection=profile.stripe, kind__in=[SyncRun.Kind.SCAN, SyncRun.Kind.BACKFILL]
+            )
+            .order_by("-created")
+            .values_list("created", flat=True)
+            .first()
+        )
+        if _is_due(profile, last, now):
+            due.append(profile)
+    return due
+
+
+def _is_due(profile: SyncProfile, last: datetime | None, now: datetime) -> bool:
+    if profile.schedule == SyncProfile.Schedule.REAL_TIME:
+        return last is None or now - last >= timedelta(minutes=profile.scan_every_minutes)
+    local = now.astimezone(zoneinfo.ZoneInfo(profile.tenant.time_zone))
+    slot = local.replace(
+        hour=profile.batch_time.hour, minute=profile.batch_time.minute, second=0, microsecond=0
+    )
+    if profile.schedule == SyncProfile.Schedule.WEEKLY:
+        slot -= timedelta(days=(local.weekday() - profile.batch_weekday) % 7)
+    if slot > local:
+        slot -= timedelta(days=7 if profile.schedule == SyncProfile.Schedule.WEEKLY else 1)
+    return last is None or last < slot
+
+
+def safety_net_scans_request(*, now: datetime | None = None) -> list[int]:
+    """One scan for every profile that is due and has no sync queued or running."""
+    end = now or timezone.now()
+    busy = set(
+        SyncRun.objects.filter(
+            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+        ).values_list("connection_id", flat=True)
+    )
     runs = []
-    for connection in Connection.objects.filter(
-        provider=Provider.STRIPE, status=Connection.Status.CONNECTED
-    ).exclude(pk__in=busy.values("connection_id")):
+    for profile in scans_due(now=end):
+        if profile.stripe_id in busy:
+            continue
+        lookback = SAFETY_NET_LOOKBACK
+        if profile.schedule == SyncProfile.Schedule.WEEKLY:
+            lookback = timedelta(days=8)  # a week plus overlap
         run = sync_run_request(
-            connection=connection,
+            connection=profile.stripe,
             kind=SyncRun.Kind.SCAN,
             trigger=SyncRun.Trigger.SCHEDULE,
-            start=end - SAFETY_NET_LOOKBACK,
+            start=end - lookback,
             end=end,
         )
         runs.append(run.pk)
@@ -215,6 +258,9 @@ def handle_stripe_event(event: InboundEvent) -> None:
         return
     if connection.syncs_paused:
         return
+    profile = SyncProfile.objects.filter(stripe=connection).first()
+    if profile is not None and profile.schedule != SyncProfile.Schedule.REAL_TIME:
+        return  # batch schedules read Stripe at their own time
     queued = SyncRun.objects.filter(
         connection=connection, kind=SyncRun.Kind.WEBHOOK, status=SyncRun.Status.QUEUED
     )

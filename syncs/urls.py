@@ -13,6 +13,7 @@ urlpatterns = [
     path("o/<slug:slug>/setup/", pages.setup_page, name="setup"),
     path("o/<slug:slug>/setup/link/", pages.profile_create, name="profile_create"),
     path("o/<slug:slug>/setup/<int:pk>/autosetup/", pages.profile_autosetup, name="autosetup"),
+    path("o/<slug:slug>/setup/<int:pk>/schedule/", pages.profile_schedule, name="schedule"),
     path("o/<slug:slug>/documents/", pages.documents, name="documents"),
     path("o/<slug:slug>/documents/<int:pk>/", pages.document_detail, name="document_detail"),
     path("o/<slug:slug>/documents/<int:pk>/retry/", pages.document_retry, name="document_retry"),

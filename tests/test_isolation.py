@@ -63,6 +63,17 @@ CASES: dict[str, Case] = {
     "syncs:setup": Case(),
     "syncs:profile_create": Case(get=False, post={"stripe": "0", "quickbooks": "0"}),
     "syncs:autosetup": Case(objects=lambda w: {"pk": w.alice_profile.pk}, get=False, post={}),
+    "syncs:schedule": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={
+            "p0-schedule": "daily",
+            "p0-scan_every_minutes": "30",
+            "p0-batch_time": "06:00",
+            "p0-batch_weekday": "0",
+            "p0-closed_period": "hold",
+        },
+    ),
     "syncs:documents": Case(),
     "syncs:document_detail": Case(objects=lambda w: {"pk": w.alice_document.pk}),
     "syncs:document_retry": Case(objects=lambda w: {"pk": w.alice_document.pk}, get=False, post={}),
