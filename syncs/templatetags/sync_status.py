@@ -44,3 +44,10 @@ def money(amount: int, currency: str) -> str:
     if amount is None or not currency:
         return ""
     return str(Money(int(amount), currency.lower()))
+
+
+@register.filter
+def words(key: str) -> str:
+    """ "guest_customer" → "Guest customer"."""
+    text = str(key).replace("_", " ")
+    return text[:1].upper() + text[1:]
