@@ -4,6 +4,17 @@ from typing import Any
 
 from django import forms
 
+from connections.models import Connection
+from tenants.models import Tenant
+
+
+def connected_choices(tenant: Tenant, provider: str) -> list[tuple[int, str]]:
+    """The organisation's connected accounts of one provider, as form choices."""
+    rows = Connection.objects.for_tenant(tenant).filter(
+        provider=provider, status=Connection.Status.CONNECTED
+    )
+    return [(c.pk, c.display_name or c.external_id) for c in rows]
+
 
 class BackfillForm(forms.Form):
     connection = forms.TypedChoiceField(coerce=int, label="Stripe account")

@@ -12,26 +12,18 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from connections.models import Connection, Provider
+from connections.models import Provider
 from connections.providers.errors import ProviderError
 from mappings.models import QboRef, SyncProfile
-from syncs import setup
-from syncs.forms import IgnoreForm, ProfileForm, ScheduleForm
+from syncs import services, setup
+from syncs.forms import IgnoreForm, ProfileForm, ScheduleForm, connected_choices
 from syncs.models import OutboxDocument, Reconciliation
 from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
 from tenants.models import Tenant
 from tenants.roles import Perm
-
-
-def _choices(tenant: Tenant, provider: str) -> list[tuple[int, str]]:
-    rows = Connection.objects.for_tenant(tenant).filter(
-        provider=provider, status=Connection.Status.CONNECTED
-    )
-    return [(c.pk, c.display_name or c.external_id) for c in rows]
 
 
 def _setup_page(
@@ -53,8 +45,12 @@ def _setup_page(
 
 def _profile_form(tenant: Tenant, data: object = None) -> ProfileForm:
     linked = SyncProfile.objects.for_tenant(tenant).values_list("stripe_id", flat=True)
-    stripe = [(pk, name) for pk, name in _choices(tenant, Provider.STRIPE) if pk not in linked]
-    return ProfileForm(data, stripe=stripe, quickbooks=_choices(tenant, Provider.QUICKBOOKS))  # type: ignore[arg-type]
+    stripe = [
+        (pk, name) for pk, name in connected_choices(tenant, Provider.STRIPE) if pk not in linked
+    ]
+    return ProfileForm(
+        data, stripe=stripe, quickbooks=connected_choices(tenant, Provider.QUICKBOOKS)
+    )  # type: ignore[arg-type]
 
 
 @require_GET
@@ -276,14 +272,9 @@ def document_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
 def document_retry(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = get_tenant_for_user(request, slug, Perm.RESOLVE_ERRORS)
     row = _document(access, pk)
-    retried = OutboxDocument.objects.filter(
-        pk=row.pk,
-        status__in=[
-            OutboxDocument.Status.NEEDS_ACTION,
-            OutboxDocument.Status.FAILED,
-            OutboxDocument.Status.IGNORED,
-        ],
-    ).update(status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error="")
+    retried = services.outbox_retry(
+        documents=OutboxDocument.objects.filter(pk=row.pk), include_ignored=True
+    )
     if retried:
         messages.success(
             request,
@@ -347,9 +338,7 @@ def _cause_key(cause: str) -> str:
 
 
 def _open_problems(tenant: Tenant) -> Any:
-    return OutboxDocument.objects.for_tenant(tenant).filter(
-        status__in=[OutboxDocument.Status.NEEDS_ACTION, OutboxDocument.Status.FAILED]
-    )
+    return OutboxDocument.objects.for_tenant(tenant).filter(status__in=services.AWAITING_DECISION)
 
 
 def _groups(tenant: Tenant) -> list[dict[str, Any]]:
@@ -383,10 +372,10 @@ def error_group_retry(request: AuthenticatedHttpRequest, slug: str, key: str) ->
     group = next((g for g in _groups(access.tenant) if g["key"] == key), None)
     if group is None:
         raise Http404
-    retried = (
-        _open_problems(access.tenant)
-        .filter(pk__in=[row.pk for row in group["documents"]])
-        .update(status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error="")
+    retried = services.outbox_retry(
+        documents=OutboxDocument.objects.for_tenant(access.tenant).filter(
+            pk__in=[row.pk for row in group["documents"]]
+        )
     )
     messages.success(request, f"{retried} documents will be posted again, under their own numbers.")
     return redirect("syncs:errors", slug=slug)

@@ -7,7 +7,7 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connections import services as connection_services
@@ -278,4 +278,16 @@ def handle_stripe_event(event: InboundEvent) -> None:
         trigger=SyncRun.Trigger.WEBHOOK,
         start=start,
         end=timezone.now() + timedelta(minutes=1),
+    )
+
+
+# Documents a person may send again: refused, failing, or ignored earlier.
+AWAITING_DECISION = [OutboxDocument.Status.NEEDS_ACTION, OutboxDocument.Status.FAILED]
+
+
+def outbox_retry(*, documents: QuerySet[OutboxDocument], include_ignored: bool = False) -> int:
+    """Plan documents again, under their own numbers and request ids; returns how many."""
+    statuses = [*AWAITING_DECISION, *([OutboxDocument.Status.IGNORED] if include_ignored else [])]
+    return documents.filter(status__in=statuses).update(
+        status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error=""
     )

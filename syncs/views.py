@@ -13,18 +13,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from connections.models import Connection, Provider
 from syncs import services
-from syncs.forms import BackfillForm
+from syncs.forms import BackfillForm, connected_choices
 from syncs.models import SyncRun
 from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
 from tenants.roles import Perm
-
-
-def _stripe_choices(access: TenantAccess) -> list[tuple[int, str]]:
-    connections = Connection.objects.for_tenant(access.tenant).filter(
-        provider=Provider.STRIPE, status=Connection.Status.CONNECTED
-    )
-    return [(c.pk, c.display_name or c.external_id) for c in connections]
 
 
 def _render_list(
@@ -48,7 +41,9 @@ def _render_list(
 @login_required
 def run_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request, slug)
-    return _render_list(request, access, BackfillForm(connections=_stripe_choices(access)))
+    return _render_list(
+        request, access, BackfillForm(connections=connected_choices(access.tenant, Provider.STRIPE))
+    )
 
 
 def _start_of(day: date, zone: str) -> datetime:
@@ -60,7 +55,7 @@ def _start_of(day: date, zone: str) -> datetime:
 @login_required
 def run_start(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request, slug, Perm.RUN_SYNCS)
-    form = BackfillForm(request.POST, connections=_stripe_choices(access))
+    form = BackfillForm(request.POST, connections=connected_choices(access.tenant, Provider.STRIPE))
     if not form.is_valid():
         return _render_list(request, access, form, status=400)
     connection = Connection.objects.for_tenant(access.tenant).get(

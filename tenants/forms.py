@@ -69,12 +69,6 @@ class SignupForm(forms.Form):
 class TenantCreateForm(forms.Form):
     name = forms.CharField(max_length=120, label="Organisation name")
 
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter a name.")
-        return name
-
 
 class TenantSettingsForm(forms.Form):
     name = forms.CharField(max_length=120, label="Organisation name")
@@ -83,12 +77,6 @@ class TenantSettingsForm(forms.Form):
         help_text="Documents are dated in this time zone. Stripe's own day boundary is UTC.",
     )
     locale = forms.ChoiceField(choices=LOCALES, help_text="How amounts and dates are written.")
-
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter a name.")
-        return name
 
 
 class InvitationForm(forms.Form):

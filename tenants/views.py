@@ -100,13 +100,13 @@ def members(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def _render_members(
     request: AuthenticatedHttpRequest, access: TenantAccess, form: InvitationForm
 ) -> HttpResponse:
-    tenant_obj = access.tenant
+    tenant = access.tenant
     context = {
-        "tenant": tenant_obj,
+        "tenant": tenant,
         "access": access,
         "form": form,
-        "members": Membership.objects.for_tenant(tenant_obj).select_related("user"),
-        "invitations": Invitation.objects.for_tenant(tenant_obj)
+        "members": Membership.objects.for_tenant(tenant).select_related("user"),
+        "invitations": Invitation.objects.for_tenant(tenant)
         .filter(accepted_at__isnull=True, revoked_at__isnull=True)
         .order_by("-created"),
         "roles": [(role, ROLE_HELP[role]) for role in Role],
