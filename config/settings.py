@@ -56,6 +56,7 @@ LOCAL_APPS = [
     "connections",
     "mappings",
     "syncs",
+    "partner_hooks",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
