@@ -7,6 +7,7 @@ locally with nothing installed (SQLite, a filesystem Celery broker, console emai
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ THIRD_PARTY_APPS = [
     "allauth.account",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets, served by us (no CDN)
 ]
 LOCAL_APPS = [
     "tenants",
@@ -57,6 +60,7 @@ LOCAL_APPS = [
     "mappings",
     "syncs",
     "partner_hooks",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -301,12 +305,55 @@ STORAGES = {
 }
 
 # ------------------------------------------------------------------------------
-# REST framework (the partner API arrives with its own issue; the dashboard's own calls
-# use the session).
+# REST framework: the partner API at /api/v1/ (api/). Keys as `Authorization: Bearer`, the
+# session for the dashboard's own calls; every error is application/problem+json.
+# https://www.django-rest-framework.org/api-guide/settings/
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",  # first: its 401 carries WWW-Authenticate
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per API key (or signed-in user), e.g. "600/minute"; over it: 429 with Retry-After.
+API_RATE_LIMIT = envstr("API_RATE_LIMIT", "600/minute")
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured("API_RATE_LIMIT must look like 600/minute (per s, m, h or d)")
+# OpenAPI 3 via drf-spectacular: /api/v1/schema/ and the docs page /api/v1/docs/.
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tieout Partner API",
+    "DESCRIPTION": (
+        "Everything an accountant does in the Tieout dashboard: organisations, members, "
+        "connections, mappings, syncs, documents, errors and tie-out. Authenticate with "
+        "`Authorization: Bearer <key>`. Lists use cursor pagination (`next`/`previous` URLs, "
+        "`limit` up to 200). Times are ISO 8601 in UTC; money is an integer amount in minor "
+        "units with its currency. Errors are application/problem+json (RFC 9457). POSTs "
+        "accept an `Idempotency-Key` header."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SyncRunStatusEnum": "syncs.models.SyncRun.Status",
+        "DocumentStatusEnum": "syncs.models.OutboxDocument.Status",
+        "ConnectionStatusEnum": "connections.models.Connection.Status",
+        "InvitationStatusEnum": "tenants.models.Invitation.Status",
+    },
 }
 
 # ------------------------------------------------------------------------------

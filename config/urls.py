@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("webhooks/", include("connections.urls_webhooks")),
+    path("api/v1/", include("api.urls")),
+    path("", include("api.urls_dashboard")),
     path("", include("tenants.urls")),
     path("", include("connections.urls")),
     path("", include("syncs.urls")),

@@ -291,3 +291,10 @@ def outbox_retry(*, documents: QuerySet[OutboxDocument], include_ignored: bool =
     return documents.filter(status__in=statuses).update(
         status=OutboxDocument.Status.PLANNED, next_attempt_at=timezone.now(), last_error=""
     )
+
+
+def outbox_ignore(*, documents: QuerySet[OutboxDocument], reason: str, by: str) -> int:
+    """Never post these documents (only ones awaiting a decision); returns how many."""
+    return documents.filter(status__in=AWAITING_DECISION).update(
+        status=OutboxDocument.Status.IGNORED, last_error=f"Ignored by {by}: {reason}"
+    )

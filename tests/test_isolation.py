@@ -97,6 +97,9 @@ CASES: dict[str, Case] = {
     ),
     "connections:link_create": Case(get=False, post={}),
     "connections:link_revoke": Case(objects=lambda w: {"pk": w.alice_link.pk}, get=False, post={}),
+    "api:keys": Case(),
+    "api:key_create": Case(get=False, post={"name": "Isolation", "access": "read"}),
+    "api:key_revoke": Case(objects=lambda w: {"pk": _alice_api_key(w)}, get=False, post={}),
 }
 
 # URLs that address no tenant's objects, each with the reason and the test that covers it.
@@ -116,6 +119,10 @@ NOT_TENANT_SCOPED = {
     "webhooks:stripe_connection": "signed with the connection's own secret (test_webhooks)",
     "webhooks:quickbooks": "signed by Intuit, routed by realm (test_webhooks)",
 }
+# The partner API authenticates by key and answers problem+json, not the dashboard's login
+# redirect: its isolation (a key of A gets 404 for each of B's objects, a read key cannot write,
+# a revoked key gets 401) is proven per endpoint in tests/api/test_isolation.py.
+API_PREFIXES = {"api_v1:": "partner API, covered by tests/api/test_isolation.py"}
 # Whole URL families that are not ours: Django's admin (staff only) and allauth's account pages.
 FOREIGN_PREFIXES = ("admin:", "account_", "socialaccount_", "mfa_", "usersessions_")
 
@@ -153,6 +160,18 @@ def _alice_error_key(world: World) -> str:
     return _cause_key(cause_of(world.alice_document.last_error))
 
 
+def _alice_api_key(world: World) -> int:
+    from api.models import ApiKey
+    from api.services import api_key_create
+
+    key = ApiKey.objects.filter(tenant=world.alice_tenant, name="isolation").first()
+    if key is None:
+        key = api_key_create(
+            tenant=world.alice_tenant, name="isolation", access="read", created_by=world.alice
+        ).key
+    return key.pk
+
+
 def _all_url_names() -> set[str]:
     names: set[str] = set()
 
@@ -177,6 +196,7 @@ def test_it_covers_every_url() -> None:
         if name not in CASES
         and name not in NOT_TENANT_SCOPED
         and not name.startswith(FOREIGN_PREFIXES)
+        and not name.startswith(tuple(API_PREFIXES))
     }
     assert not uncovered, f"URLs without an isolation case in tests/test_isolation.py: {uncovered}"
 
