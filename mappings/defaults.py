@@ -202,3 +202,78 @@ class Mappings:
             "vendors",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+
+# ---- what an existing account must be to serve a purpose (the pickers' validation) ----------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRule:
+    """The QBO account types a purpose accepts, and why, in an accountant's words."""
+
+    types: tuple[str, ...]
+    why: str
+
+
+ACCOUNT_RULES: Mapping[Purpose, AccountRule] = MappingProxyType(
+    {
+        Purpose.CLEARING: AccountRule(
+            ("Bank",), "it mirrors the Stripe balance and money moves in and out of it daily"
+        ),
+        Purpose.PAYOUT_BANK: AccountRule(("Bank",), "Stripe pays out into a bank account"),
+        Purpose.SALES_INCOME: AccountRule(("Income", "Other Income"), "it records what you sold"),
+        Purpose.REFUNDS: AccountRule(
+            ("Income", "Other Income"), "refunds reduce income (a contra-income account)"
+        ),
+        Purpose.FEES: AccountRule(
+            ("Expense", "Other Expense", "Cost of Goods Sold"), "Stripe's fees are a cost"
+        ),
+        Purpose.CHARGEBACKS: AccountRule(
+            ("Expense", "Other Expense", "Income", "Other Income"),
+            "a lost dispute is a cost or reduces income",
+        ),
+        Purpose.ADJUSTMENTS: AccountRule(
+            ("Expense", "Other Expense", "Income", "Other Income"),
+            "Stripe's adjustments are small costs or credits",
+        ),
+        Purpose.RESERVE: AccountRule(
+            ("Other Current Asset",), "money Stripe holds back is still yours: an asset"
+        ),
+        Purpose.SUSPENSE: AccountRule(
+            ("Other Current Asset",), "it parks unclassified money until you move it"
+        ),
+        Purpose.OPENING_BALANCE: AccountRule(
+            ("Equity",), "the opening balance at cutover is equity"
+        ),
+        Purpose.SALES_TAX: AccountRule(
+            ("Other Current Liability",), "tax collected is owed to the tax authority"
+        ),
+    }
+)
+
+# Per currency: one account per Stripe settlement currency, in that currency.
+PER_CURRENCY_PURPOSES = frozenset({Purpose.CLEARING, Purpose.PAYOUT_BANK})
+# Balance-sheet purposes QBO can hold in a foreign currency: one account for every currency
+# must then be in the home currency (income, expense and equity accounts always are).
+HOME_CURRENCY_PURPOSES = frozenset(
+    {Purpose.RESERVE, Purpose.SUSPENSE, Purpose.SALES_TAX, Purpose.OPENING_BALANCE}
+)
+# Items a sale may post to: Inventory items would move stock and cost of goods sold that
+# Stripe knows nothing about; categories and bundles cannot be sold on a receipt line.
+SALES_ITEM_TYPES = ("Service", "NonInventory")
+
+PURPOSE_LABELS: Mapping[Purpose, str] = MappingProxyType(
+    {
+        Purpose.CLEARING: "Stripe clearing account",
+        Purpose.PAYOUT_BANK: "bank account payouts land in",
+        Purpose.SALES_INCOME: "sales income account",
+        Purpose.REFUNDS: "refunds account",
+        Purpose.FEES: "Stripe fees account",
+        Purpose.CHARGEBACKS: "chargebacks account",
+        Purpose.ADJUSTMENTS: "adjustments account",
+        Purpose.RESERVE: "reserve account",
+        Purpose.SUSPENSE: "suspense account",
+        Purpose.OPENING_BALANCE: "opening balance equity account",
+        Purpose.SALES_TAX: "sales tax account",
+    }
+)

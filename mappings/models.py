@@ -78,3 +78,24 @@ class QboRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.currency} → {self.qbo_name}"
+
+
+class ProductItem(models.Model):
+    """A Stripe product posted to its own QuickBooks item (unmapped products use "Stripe Sales")."""
+
+    profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="product_items")
+    stripe_product = models.CharField(max_length=64)
+    stripe_name = models.CharField(max_length=250, blank=True)
+    qbo_id = models.CharField(max_length=32)
+    qbo_name = models.CharField(max_length=200)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "stripe_product"], name="one_item_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_product} → {self.qbo_name}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mappings.defaults import CustomerPolicy, Mappings, Purpose, Ref
-from mappings.models import QboRef, SyncProfile
+from mappings.models import ProductItem, QboRef, SyncProfile
 
 VENDOR = "vendor"
 SALES_ITEM = "sales_item"
@@ -46,6 +46,10 @@ def mappings_for(profile: SyncProfile) -> Mappings:
         guest_customer=single.get(GUEST_CUSTOMER),
         guest_customers=per_currency.get(GUEST_CUSTOMER, {}),
         vendors=per_currency.get(VENDOR, {}),
+        product_items={
+            p.stripe_product: Ref(p.qbo_id, p.qbo_name)
+            for p in ProductItem.objects.filter(profile=profile)
+        },
         customer_policy=CustomerPolicy(profile.customer_policy),
         home_currency=home,
     )

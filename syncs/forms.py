@@ -76,3 +76,52 @@ class ScheduleForm(forms.Form):
         if cleaned.get("schedule") in ("daily", "weekly") and not cleaned.get("batch_time"):
             self.add_error("batch_time", "Choose the time of day the batch runs.")
         return cleaned
+
+
+class ChooseRefForm(forms.Form):
+    """One picker: what it is for (an account purpose, the vendor or the sales item), the
+    currency where it varies, and the QuickBooks id chosen. The service validates the rest."""
+
+    purpose = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    currency = forms.CharField(max_length=3, required=False, widget=forms.HiddenInput)
+    qbo_id = forms.CharField(max_length=32, label="QuickBooks")
+
+
+class ProductItemForm(forms.Form):
+    product_id = forms.CharField(
+        max_length=64,
+        label="Stripe product",
+        help_text="Choose from the list or type the id (prod_…) from the product's page in Stripe.",
+    )
+    qbo_id = forms.CharField(max_length=32, label="Posts to QuickBooks item")
+
+
+class ProductRemoveForm(forms.Form):
+    product_id = forms.CharField(max_length=64)
+
+
+CUSTOMER_POLICY_HELP = {
+    "match": (
+        "Each Stripe customer gets their own QuickBooks customer",
+        "The first sale creates the customer in QuickBooks (named after the Stripe customer); "
+        "later sales reuse it. Customers you already have in QuickBooks are not looked for.",
+    ),
+    "match_by_email": (
+        "Find each Stripe customer in QuickBooks by email, else create them",
+        "Like the above, but first looks for a QuickBooks customer with the same email, so the "
+        "customers you already have are reused instead of duplicated.",
+    ),
+    "single": (
+        "Put every sale on one customer, “Stripe Customer”",
+        "The simplest: customer detail stays in Stripe, and QuickBooks shows one guest "
+        "customer for all sales. Charges without a Stripe customer always use it.",
+    ),
+}
+
+
+class CustomerPolicyForm(forms.Form):
+    customer_policy = forms.ChoiceField(
+        label="Customers on sales receipts",
+        widget=forms.RadioSelect,
+        choices=[(value, title) for value, (title, _) in CUSTOMER_POLICY_HELP.items()],
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -12,14 +13,36 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from connections.models import Provider
+from connections.models import Connection, Provider
 from connections.providers.errors import ProviderError
-from mappings.models import QboRef, SyncProfile
+from mappings import catalog, fixes
+from mappings import services as mapping_services
+from mappings.defaults import (
+    ACCOUNT_RULES,
+    HOME_CURRENCY_PURPOSES,
+    PER_CURRENCY_PURPOSES,
+    PURPOSE_LABELS,
+    RECOMMENDED_ACCOUNTS,
+    SALES_ITEM_TYPES,
+)
+from mappings.models import ProductItem, QboRef, SyncProfile
+from mappings.selectors import SALES_ITEM, VENDOR
 from syncs import services, setup
-from syncs.forms import IgnoreForm, ProfileForm, ScheduleForm, connected_choices
-from syncs.models import OutboxDocument, Reconciliation
+from syncs.forms import (
+    CUSTOMER_POLICY_HELP,
+    ChooseRefForm,
+    CustomerPolicyForm,
+    IgnoreForm,
+    ProductItemForm,
+    ProductRemoveForm,
+    ProfileForm,
+    ScheduleForm,
+    connected_choices,
+)
+from syncs.models import BalanceTransaction, OutboxDocument, Reconciliation
 from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
 from tenants.models import Tenant
@@ -39,6 +62,7 @@ def _setup_page(
         ],
         "form": form,
         "can_change": access.can(Perm.CHANGE_MAPPINGS),
+        "policy_titles": {k: title for k, (title, _) in CUSTOMER_POLICY_HELP.items()},
     }
     return render(request, "syncs/setup.html", context, status=status)
 
@@ -141,12 +165,320 @@ def profile_autosetup(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
         return redirect("syncs:setup", slug=slug)
     created = ", ".join(report.created) or "nothing new"
     reused = ", ".join(report.reused) or "none"
+    catalog.forget(profile.quickbooks)  # the pickers' lists now lack what was created
     messages.success(
         request, f"Created in QuickBooks: {created}. Already there and reused: {reused}."
     )
     for problem in report.problems:
         messages.warning(request, problem)
     return redirect("syncs:setup", slug=slug)
+
+
+# ---- The mapping page: existing QuickBooks accounts, vendor and items; products; customers ----
+
+
+@dataclass
+class Picker:
+    """One row of the mapping page: a purpose (and currency), its choice and its options."""
+
+    anchor: str  # the row's id: the error inbox links here
+    purpose: str
+    currency: str
+    label: str
+    needs: str  # what the purpose accepts, and why, in words
+    current: QboRef | None
+    choices: list[tuple[str, str]] | None  # None: the list could not be read
+    error: str = ""
+
+
+def _anchor(purpose: str, currency: str) -> str:
+    return f"{purpose}-{currency}" if currency else purpose
+
+
+def _currencies(profile: SyncProfile) -> list[str]:
+    """Home, plus (with multicurrency on) every currency mapped or seen in the ledger."""
+    home = (profile.quickbooks.home_currency or "usd").lower()
+    if not profile.quickbooks.multicurrency_enabled:
+        return [home]
+    seen = {home}
+    seen |= set(
+        QboRef.objects.filter(profile=profile, purpose__in=PER_CURRENCY_PURPOSES)
+        .exclude(currency="")
+        .values_list("currency", flat=True)
+    )
+    seen |= set(
+        BalanceTransaction.objects.filter(connection=profile.stripe)
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    return sorted(seen)
+
+
+@dataclass
+class Lists:
+    accounts: list[catalog.QboAccount]
+    vendors: list[catalog.QboVendor]
+    items: list[catalog.QboItem]
+
+
+def _lists(profile: SyncProfile, can_change: bool) -> tuple[Lists | None, str]:
+    """The company's lists for the pickers (cached), or why there are none. Viewers get none:
+    they see the choices read-only, and QuickBooks reads are metered."""
+    if not can_change:
+        return None, ""
+    company = profile.quickbooks
+    if company.status != Connection.Status.CONNECTED:
+        return None, (
+            f"{company.display_name or 'The QuickBooks company'} is not connected, so its "
+            "accounts cannot be listed. Reconnect it on the Connections page first."
+        )
+    try:
+        return Lists(
+            catalog.qbo_accounts(company), catalog.qbo_vendors(company), catalog.qbo_items(company)
+        ), ""
+    except ProviderError as error:
+        return None, (
+            f"QuickBooks could not be read just now ({error}). The current choices are shown; "
+            "try again in a minute."
+        )
+
+
+def _pickers(profile: SyncProfile, lists: Lists | None, errors: dict[str, str]) -> list[Picker]:
+    home = (profile.quickbooks.home_currency or "usd").lower()
+    multicurrency = bool(profile.quickbooks.multicurrency_enabled)
+    currencies = _currencies(profile)
+    refs = {(r.purpose, r.currency): r for r in QboRef.objects.filter(profile=profile)}
+
+    def held(currency: str) -> str:
+        return f" in {currency.upper()}" if multicurrency and currency else ""
+
+    rows: list[Picker] = []
+    for spec in RECOMMENDED_ACCOUNTS:
+        rule = ACCOUNT_RULES[spec.purpose]
+        for currency in currencies if spec.purpose in PER_CURRENCY_PURPOSES else [""]:
+            wanted = currency or (home if spec.purpose in HOME_CURRENCY_PURPOSES else "")
+            choices = None
+            if lists is not None:
+                choices = [
+                    (a.id, a.name + (f" ({a.currency.upper()})" if multicurrency else ""))
+                    for a in lists.accounts
+                    if a.account_type in rule.types
+                    and (not wanted or (a.currency or home) == wanted)
+                ]
+            anchor = _anchor(spec.purpose, currency)
+            label = PURPOSE_LABELS[spec.purpose]
+            rows.append(
+                Picker(
+                    anchor=anchor,
+                    purpose=spec.purpose,
+                    currency=currency,
+                    label=label[0].upper()
+                    + label[1:]
+                    + (f" – {currency.upper()}" if currency else ""),
+                    needs=f"{' or '.join(rule.types)} account{held(wanted)}: {rule.why}.",
+                    current=refs.get((spec.purpose, currency)),
+                    choices=choices,
+                    error=errors.get(anchor, ""),
+                )
+            )
+    for currency in ["", *(c for c in currencies if c != home)]:
+        anchor = _anchor(VENDOR, currency)
+        rows.append(
+            Picker(
+                anchor=anchor,
+                purpose=VENDOR,
+                currency=currency,
+                label="Vendor on Stripe's fees" + (f" – {currency.upper()}" if currency else ""),
+                needs=f"A vendor{held(currency or home)}: the payee of fee and dispute expenses.",
+                current=refs.get((VENDOR, currency)),
+                choices=None
+                if lists is None
+                else [
+                    (v.id, v.name)
+                    for v in lists.vendors
+                    if (v.currency or home) == (currency or home)
+                ],
+                error=errors.get(anchor, ""),
+            )
+        )
+    rows.append(
+        Picker(
+            anchor=SALES_ITEM,
+            purpose=SALES_ITEM,
+            currency="",
+            label="Item for sales without a product of their own",
+            needs="A Service or Non-inventory item; its income account is where sales land.",
+            current=refs.get((SALES_ITEM, "")),
+            choices=None
+            if lists is None
+            else [(i.id, i.name) for i in lists.items if i.type in SALES_ITEM_TYPES],
+            error=errors.get(SALES_ITEM, ""),
+        )
+    )
+    return rows
+
+
+def _mapping_page(
+    request: AuthenticatedHttpRequest,
+    access: TenantAccess,
+    profile: SyncProfile,
+    *,
+    errors: dict[str, str] | None = None,
+    product_form: ProductItemForm | None = None,
+    policy_form: CustomerPolicyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_change = access.can(Perm.CHANGE_MAPPINGS)
+    lists, problem = _lists(profile, can_change)
+    errors = errors or {}
+    pickers = _pickers(profile, lists, errors)
+    placed = {p.anchor for p in pickers}
+    items = (
+        [] if lists is None else [(i.id, i.name) for i in lists.items if i.type in SALES_ITEM_TYPES]
+    )
+    context = {
+        "tenant": access.tenant,
+        "access": access,
+        "profile": profile,
+        "can_change": can_change,
+        "problem": problem,
+        "pickers": pickers,
+        "other_errors": [message for anchor, message in errors.items() if anchor not in placed],
+        "products": catalog.stripe_products(profile.stripe) if can_change else None,
+        "product_items": ProductItem.objects.filter(profile=profile).order_by("stripe_product"),
+        "items": items,
+        "product_form": product_form or ProductItemForm(),
+        "policy_form": policy_form
+        or CustomerPolicyForm(initial={"customer_policy": profile.customer_policy}),
+        "policy_help": CUSTOMER_POLICY_HELP,
+        "policy_title": CUSTOMER_POLICY_HELP.get(profile.customer_policy, ("", ""))[0],
+    }
+    return render(request, "syncs/mappings.html", context, status=status)
+
+
+@require_GET
+@login_required
+def mapping_page(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug)
+    return _mapping_page(request, access, _profile(access, pk))
+
+
+def _unreachable(request: AuthenticatedHttpRequest, error: ProviderError) -> None:
+    messages.error(
+        request,
+        f"QuickBooks could not be read just now ({error}), so the choice could not be checked. "
+        "Nothing was changed; try again in a minute.",
+    )
+
+
+@require_POST
+@login_required
+def mapping_choose(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = ChooseRefForm(request.POST)
+    anchor = _anchor(str(request.POST.get("purpose", "")), str(request.POST.get("currency", "")))
+    if not form.is_valid():
+        return _mapping_page(
+            request, access, profile, errors={anchor: "Choose one from the list."}, status=400
+        )
+    data = form.cleaned_data
+    try:
+        ref = mapping_services.choose(
+            profile=profile,
+            purpose=data["purpose"],
+            currency=data["currency"],
+            qbo_id=data["qbo_id"],
+        )
+    except mapping_services.MappingError as error:
+        return _mapping_page(request, access, profile, errors={anchor: error.message}, status=400)
+    except ProviderError as error:
+        _unreachable(request, error)
+    else:
+        messages.success(request, f"Saved: {ref.qbo_name}.")
+    return redirect(reverse("syncs:mappings", args=[slug, profile.pk]) + f"#{_ref_anchor(data)}")
+
+
+def _ref_anchor(data: dict[str, Any]) -> str:
+    return _anchor(str(data.get("purpose", "")), str(data.get("currency", "")).lower())
+
+
+@require_POST
+@login_required
+def mapping_product(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = ProductItemForm(request.POST)
+    if not form.is_valid():
+        return _mapping_page(request, access, profile, product_form=form, status=400)
+    product_id = form.cleaned_data["product_id"].strip()
+    name = dict(catalog.stripe_products(profile.stripe).choices).get(product_id, "")
+    try:
+        row = mapping_services.map_product(
+            profile=profile,
+            product_id=product_id,
+            qbo_id=form.cleaned_data["qbo_id"],
+            product_name=name,
+        )
+    except mapping_services.MappingError as error:
+        form.add_error(error.field if error.field in form.fields else "qbo_id", error.message)
+        return _mapping_page(request, access, profile, product_form=form, status=400)
+    except ProviderError as error:
+        _unreachable(request, error)
+    else:
+        messages.success(
+            request, f"Sales of {name or product_id} now post to the item “{row.qbo_name}”."
+        )
+    return redirect(reverse("syncs:mappings", args=[slug, profile.pk]) + "#products")
+
+
+@require_POST
+@login_required
+def mapping_product_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = ProductRemoveForm(request.POST)
+    if form.is_valid() and mapping_services.unmap_product(
+        profile=profile, product_id=form.cleaned_data["product_id"]
+    ):
+        messages.success(
+            request,
+            f"Sales of {form.cleaned_data['product_id']} post to the default item again.",
+        )
+    else:
+        messages.info(request, "That product had no item of its own; nothing changed.")
+    return redirect(reverse("syncs:mappings", args=[slug, profile.pk]) + "#products")
+
+
+@require_POST
+@login_required
+def customer_policy(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = CustomerPolicyForm(request.POST)
+    if not form.is_valid():
+        return _mapping_page(request, access, profile, policy_form=form, status=400)
+    try:
+        mapping_services.set_customer_policy(
+            profile=profile, policy=form.cleaned_data["customer_policy"]
+        )
+    except mapping_services.MappingError as error:
+        form.add_error("customer_policy", error.message)
+        return _mapping_page(request, access, profile, policy_form=form, status=400)
+    title = CUSTOMER_POLICY_HELP[profile.customer_policy][0]
+    messages.success(request, f"Saved: {title}. It applies to sales posted from now on.")
+    return redirect(reverse("syncs:mappings", args=[slug, profile.pk]) + "#customers")
+
+
+@require_POST
+@login_required
+def mapping_refresh(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    catalog.forget(profile.quickbooks)
+    catalog.forget(profile.stripe)
+    messages.info(request, "The lists were read again from QuickBooks and Stripe.")
+    return redirect("syncs:mappings", slug=slug, pk=profile.pk)
 
 
 @require_GET
@@ -341,13 +673,37 @@ def _open_problems(tenant: Tenant) -> Any:
     return OutboxDocument.objects.for_tenant(tenant).filter(status__in=services.AWAITING_DECISION)
 
 
+def _fix(tenant: Tenant, cause: str, profile_id: int | None) -> dict[str, str] | None:
+    """The setting that fixes this cause: a link with its label, or None when none does."""
+    fix = fixes.fix_for(cause)
+    if fix is None:
+        return None
+    return {"label": fix.label, "url": fixes.fix_url(fix, slug=tenant.slug, profile_id=profile_id)}
+
+
 def _groups(tenant: Tenant) -> list[dict[str, Any]]:
+    profiles = list(
+        SyncProfile.objects.for_tenant(tenant).values_list("pk", "stripe_id", "quickbooks_id")
+    )
+    by_stripe = {stripe: pk for pk, stripe, _ in profiles}
+    by_company = {}
+    for pk, _, company in profiles:
+        by_company.setdefault(company, pk)
     groups: dict[str, dict[str, Any]] = {}
-    for row in _open_problems(tenant).order_by("created"):
+    rows = _open_problems(tenant).select_related("balance_transaction").order_by("created")
+    for row in rows:
         cause = cause_of(row.last_error or "No reason recorded.")
-        group = groups.setdefault(
-            cause, {"cause": cause, "key": _cause_key(cause), "documents": [], "status": row.status}
-        )
+        group = groups.get(cause)
+        if group is None:
+            txn = row.balance_transaction
+            profile_id = by_stripe.get(txn.connection_id) if txn else None
+            group = groups[cause] = {
+                "cause": cause,
+                "key": _cause_key(cause),
+                "documents": [],
+                "status": row.status,
+                "fix": _fix(tenant, cause, profile_id or by_company.get(row.quickbooks_id)),
+            }
         group["documents"].append(row)
     return sorted(groups.values(), key=lambda g: -len(g["documents"]))
 

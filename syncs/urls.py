@@ -14,6 +14,26 @@ urlpatterns = [
     path("o/<slug:slug>/setup/link/", pages.profile_create, name="profile_create"),
     path("o/<slug:slug>/setup/<int:pk>/autosetup/", pages.profile_autosetup, name="autosetup"),
     path("o/<slug:slug>/setup/<int:pk>/schedule/", pages.profile_schedule, name="schedule"),
+    path("o/<slug:slug>/setup/<int:pk>/mappings/", pages.mapping_page, name="mappings"),
+    path(
+        "o/<slug:slug>/setup/<int:pk>/mappings/choose/", pages.mapping_choose, name="mapping_choose"
+    ),
+    path(
+        "o/<slug:slug>/setup/<int:pk>/mappings/products/",
+        pages.mapping_product,
+        name="mapping_product",
+    ),
+    path(
+        "o/<slug:slug>/setup/<int:pk>/mappings/products/remove/",
+        pages.mapping_product_remove,
+        name="mapping_product_remove",
+    ),
+    path(
+        "o/<slug:slug>/setup/<int:pk>/mappings/refresh/",
+        pages.mapping_refresh,
+        name="mapping_refresh",
+    ),
+    path("o/<slug:slug>/setup/<int:pk>/customers/", pages.customer_policy, name="customer_policy"),
     path("o/<slug:slug>/documents/", pages.documents, name="documents"),
     path("o/<slug:slug>/documents/<int:pk>/", pages.document_detail, name="document_detail"),
     path("o/<slug:slug>/documents/<int:pk>/retry/", pages.document_retry, name="document_retry"),

@@ -17,7 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.models import Connection, ConnectLink
-from mappings.models import QboRef, SyncProfile
+from mappings.models import ProductItem, QboRef, SyncProfile
 from syncs.models import OutboxDocument, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
@@ -73,6 +73,28 @@ CASES: dict[str, Case] = {
             "p0-batch_weekday": "0",
             "p0-closed_period": "hold",
         },
+    ),
+    "syncs:mappings": Case(objects=lambda w: {"pk": w.alice_profile.pk}),
+    "syncs:mapping_choose": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={"purpose": "fees", "currency": "", "qbo_id": "1"},
+    ),
+    "syncs:mapping_product": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={"product_id": "prod_isolation", "qbo_id": "1"},
+    ),
+    "syncs:mapping_product_remove": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={"product_id": "prod_alice"},
+    ),
+    "syncs:mapping_refresh": Case(objects=lambda w: {"pk": w.alice_profile.pk}, get=False, post={}),
+    "syncs:customer_policy": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={"customer_policy": "match_by_email"},
     ),
     "syncs:documents": Case(),
     "syncs:document_detail": Case(objects=lambda w: {"pk": w.alice_document.pk}),
@@ -135,6 +157,10 @@ def world(world: World) -> World:
     )
     world.alice_profile = SyncProfile.objects.create(
         tenant=world.alice_tenant, stripe=world.alice_connection, quickbooks=company
+    )
+    # A product mapping, so that removing it is a real write the viewer must not make.
+    ProductItem.objects.create(
+        profile=world.alice_profile, stripe_product="prod_alice", qbo_id="7", qbo_name="Widget"
     )
     world.alice_document = OutboxDocument.objects.create(
         tenant=world.alice_tenant,
@@ -216,6 +242,7 @@ def _snapshot() -> list[tuple[Any, ...]]:
         *SyncRun.objects.order_by("pk").values_list(),
         *SyncProfile.objects.order_by("pk").values_list(),
         *QboRef.objects.order_by("pk").values_list(),
+        *ProductItem.objects.order_by("pk").values_list(),
         *OutboxDocument.objects.order_by("pk").values_list(),
     ]
 
