@@ -70,7 +70,12 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Fix]], ...] = (
 )
 
 
+# The poster ends every QuickBooks refusal with this hint; it names no cause of its own.
+BOILERPLATE = re.compile(r"Fix the cause \(often a mapping or a closed period\), then retry\.?")
+
+
 def fix_for(message: str) -> Fix | None:
+    message = BOILERPLATE.sub("", message)
     for pattern, build in RULES:
         found = pattern.search(message)
         if found:
