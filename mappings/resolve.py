@@ -83,24 +83,48 @@ def refund_item(mappings: Mappings, txn: LedgerTxn) -> Ref:
     return single_item(mappings, txn.line_items)
 
 
-def customer_display_names(name: str, email: str, stripe_id: str | None) -> list[str]:
-    """Candidate DisplayNames for a new QBO customer, in the order §5 tries them.
+DISPLAY_NAME_MAX = 100  # QBO allows 500; importers cite 100 (docs/quickbooks-api.md §8.1)
+
+
+def customer_display_names(
+    name: str, email: str, stripe_id: str | None, currency: str | None = None
+) -> list[str]:
+    """Candidate DisplayNames for a new QBO customer, in the order §5 tries them: the name,
+    then "name (email)", then "name (cus_…)".
 
     QBO forbids ':' tab and newline and shares one namespace with vendors and employees
-    (docs/quickbooks-api.md §8.1), so the caller tries each until one is free.
+    (docs/quickbooks-api.md §8.1), so the caller tries each until one is free. `currency` is
+    given for a customer in another currency than the company's home currency (QBO fixes a
+    customer's currency): every candidate then ends in " (EUR)", like the guest customer and
+    vendor of that currency, so the home-currency customer keeps the plain name.
     """
-    clean = " ".join(name.replace(":", " ").split())[:100]
-    candidates: list[str] = []
+    suffix = f" ({currency.upper()})" if currency else ""
+    room = DISPLAY_NAME_MAX - len(suffix)
+    clean = _clean_name(name)
+    mail = _clean_name(email)
+    bases: list[str] = []
     if clean:
-        candidates.append(clean)
-        if email:
-            candidates.append(f"{clean} ({email})"[:100])
-    elif email:
-        candidates.append(email[:100])
+        bases.append(clean[:room])
+        if mail:
+            bases.append(_with_tail(clean, f" ({mail})", room))
+    elif mail:
+        bases.append(mail[:room])
     if stripe_id:
-        base = (clean or email)[: 100 - len(stripe_id) - 3]
-        candidates.append(f"{base} ({stripe_id})" if base else stripe_id)
-    return list(dict.fromkeys(candidates))
+        bases.append(
+            _with_tail(clean or mail, f" ({stripe_id})", room) if clean or mail else stripe_id
+        )
+    return list(dict.fromkeys(f"{base}{suffix}" for base in bases if base))
+
+
+def _clean_name(text: str) -> str:
+    return " ".join(text.replace(":", " ").split())
+
+
+def _with_tail(base: str, tail: str, room: int) -> str:
+    """`base` + `tail` in `room` characters, shortening the base so the tail stays whole."""
+    if len(tail) >= room:
+        return tail.strip()[:room]
+    return base[: room - len(tail)].rstrip() + tail
 
 
 def mapping_problems(mappings: Mappings) -> list[str]:

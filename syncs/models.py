@@ -234,6 +234,9 @@ class OutboxDocument(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     qbo_id = models.CharField(max_length=32, blank=True)
+    # Refused because its customer was deleted or made inactive in QuickBooks after we linked
+    # it: the next planning matches the customer again and rewrites this (never posted) row.
+    rematch = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
@@ -259,6 +262,53 @@ class OutboxDocument(models.Model):
         """The body parsed with exact decimals (never floats)."""
         parsed: dict[str, Any] = json.loads(self.body, parse_float=Decimal)
         return parsed
+
+
+class CustomerLink(models.Model):
+    """Our own link table (accounting.md §5): a Stripe customer, in one currency, → the QBO
+    customer its receipts name. QBO fixes a customer's currency, so a Stripe customer paying in
+    two currencies has two links (and two QBO customers).
+
+    A link made by matching an email has its QBO id at once. A link to a customer we create is
+    written first with no QBO id and the create's outbox row; it gets the id when that row is
+    posted (or adopted after a lost answer). `names` are the DisplayNames to try, in order, when
+    QuickBooks answers that a name is taken (6240).
+    """
+
+    class MatchedBy(models.TextChoices):
+        CREATED = "created", "Created by Tieout"
+        EMAIL = "email", "Same email"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customer_links")
+    quickbooks = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="customer_links"
+    )
+    stripe_customer_id = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    qbo_id = models.CharField(max_length=32, blank=True)
+    qbo_name = models.CharField(max_length=500, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    matched_by = models.CharField(max_length=16, choices=MatchedBy.choices)
+    names = models.JSONField(default=list, blank=True)
+    outbox = models.ForeignKey(
+        OutboxDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScoped.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quickbooks", "stripe_customer_id", "currency"],
+                name="one_customer_link_per_currency",
+            )
+        ]
+        indexes = [models.Index(fields=["quickbooks", "qbo_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_customer_id} {self.currency} → {self.qbo_name or self.qbo_id}"
 
 
 class PostingLease(models.Model):

@@ -7,20 +7,25 @@ generation (void and re-post), which has its own key.
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from mappings.defaults import CustomerPolicy, Ref
 from mappings.models import SyncProfile
 from mappings.selectors import mappings_for
-from syncs import adapt
+from syncs import adapt, customers
+from syncs.ledger import CustomerInfo, LedgerTxn
 from syncs.models import BalanceTransaction, OutboxDocument, Payout
 from syncs.planner import (
     ClosedBooks,
     ClosedPeriodPolicy,
     PlannedDocument,
     PlanStatus,
+    Role,
     plan_txn,
 )
 
@@ -53,6 +58,54 @@ def _payouts_by_transaction(profile: SyncProfile) -> dict[str, Payout]:
     return found
 
 
+def _customer_key(txn: LedgerTxn) -> customers.Key | None:
+    """The (Stripe customer, currency) a row's receipt names, if it names a matched one (§5)."""
+    if txn.reporting_category not in customers.CUSTOMER_CATEGORIES:
+        return None
+    if txn.customer is None or not txn.customer.stripe_id:
+        return None  # a guest charge: the guest customer
+    return (txn.customer.stripe_id, txn.currency)
+
+
+def _rematch_rows(profile: SyncProfile) -> dict[str, OutboxDocument]:
+    """Receipts refused because their customer is gone from QuickBooks, by outbox key."""
+    return {
+        row.key: row
+        for row in OutboxDocument.objects.filter(
+            quickbooks=profile.quickbooks,
+            status=OutboxDocument.Status.NEEDS_ACTION,
+            rematch=True,
+            balance_transaction__connection=profile.stripe,
+        )
+    }
+
+
+def _customers(
+    profile: SyncProfile,
+    policy: CustomerPolicy,
+    rows: list[BalanceTransaction],
+    txns: list[LedgerTxn],
+    rematch: dict[str, OutboxDocument],
+) -> customers.Resolved:
+    """Match (or create) the customers of the receipts not planned yet, in one pass."""
+    if policy == CustomerPolicy.SINGLE:
+        return customers.Resolved()
+    planned = set(
+        OutboxDocument.objects.filter(
+            quickbooks=profile.quickbooks,
+            role__in=[Role.SALE, Role.REFUND],
+            balance_transaction__connection=profile.stripe,
+            rematch=False,
+        ).values_list("balance_transaction_id", flat=True)
+    )
+    wanted: dict[customers.Key, CustomerInfo] = {}
+    for row, txn in zip(rows, txns, strict=True):
+        key = _customer_key(txn)
+        if key is not None and row.pk not in planned and txn.customer is not None:
+            wanted.setdefault(key, txn.customer)
+    return customers.customers_resolve(profile=profile, policy=policy, wanted=wanted)
+
+
 def outbox_plan(*, profile: SyncProfile) -> PlanReport:
     report = PlanReport()
     mappings = mappings_for(profile)
@@ -65,19 +118,39 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
     sources = adapt.sources_for(rows)
     home = (profile.quickbooks.home_currency or "usd").lower()
     multicurrency = bool(profile.quickbooks.multicurrency_enabled)
-    for row in rows:
+    txns = [adapt.ledger_txn(row, sources) for row in rows]
+    rematch = _rematch_rows(profile)
+    matched = _customers(
+        profile,
+        mappings.customer_policy,
+        [r for r in rows if r.currency == home or multicurrency],
+        [t for r, t in zip(rows, txns, strict=True) if r.currency == home or multicurrency],
+        rematch,
+    )
+    for row, txn in zip(rows, txns, strict=True):
         if row.currency != home and not multicurrency:
             report.needs_action.append(
                 f"{row.stripe_id}: settled in {row.currency.upper()}; turn on multicurrency in "
                 "QuickBooks and run the account setup again."
             )
             continue
+        customer: Ref | None = None
+        key = _customer_key(txn) if mappings.customer_policy != CustomerPolicy.SINGLE else None
+        if key is not None:
+            customer = matched.refs.get(key)
+            if key in matched.needs_action:
+                report.needs_action.append(f"{row.stripe_id}: {matched.needs_action[key]}")
+                continue
+            if key in matched.waiting:
+                report.waiting.append(f"{row.stripe_id}: {matched.waiting[key]}")
+                continue
         payout = payouts.get(row.stripe_id)
         plan = plan_txn(
-            adapt.ledger_txn(row, sources),
+            txn,
             connection_id=str(profile.stripe_id),
             mappings=mappings,
             tz=tz,
+            customer=customer,
             payout=adapt.payout_info(payout) if payout else None,
             closed=closed,
         )
@@ -87,15 +160,44 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
         elif plan.status == PlanStatus.NEEDS_ACTION:
             report.needs_action.append(f"{row.stripe_id}: {plan.reason}")
         for document in plan.documents:
+            again = rematch.get(_outbox_key(document))
+            if again is not None:
+                report.planned += _rewrite(again, document)
+                continue
             created = _insert(profile, row, document)
             report.planned += created
             report.already_planned += not created
     return report
 
 
+def _outbox_key(document: PlannedDocument) -> str:
+    key = document.key
+    return f"{key.connection_id}:{key.txn_id}:{key.role}:{document.generation}"
+
+
+def _rewrite(row: OutboxDocument, document: PlannedDocument) -> bool:
+    """A receipt QuickBooks refused for its (now gone) customer, planned again with the new
+    match. It never reached QuickBooks, so its body may change; the requestid changes with the
+    body so QuickBooks cannot replay the refusal."""
+    body = document.json()
+    request_id = hashlib.sha256(f"{document.request_id}\x1f{body}".encode()).hexdigest()[:32]
+    return bool(
+        OutboxDocument.objects.filter(
+            pk=row.pk, status=OutboxDocument.Status.NEEDS_ACTION, rematch=True
+        ).update(
+            body=body,
+            request_id=request_id,
+            status=OutboxDocument.Status.PLANNED,
+            rematch=False,
+            last_error="",
+            next_attempt_at=timezone.now(),
+        )
+    )
+
+
 def _insert(profile: SyncProfile, row: BalanceTransaction, document: PlannedDocument) -> bool:
     key = document.key
-    outbox_key = f"{key.connection_id}:{key.txn_id}:{key.role}:{document.generation}"
+    outbox_key = _outbox_key(document)
     try:
         with transaction.atomic():
             OutboxDocument.objects.create(

@@ -27,7 +27,9 @@ from django.utils import timezone
 from connections import services as connection_services
 from connections.providers.errors import AuthRevoked, ProviderError, RateLimited
 from connections.providers.quickbooks import client as qbo
+from syncs import customers
 from syncs.models import OutboxDocument, PostingLease
+from syncs.planner import canonical_json
 from syncs.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,9 @@ IDENTITY_FIELD = {
     "Customer": "DisplayName",
 }
 RETRYABLE_FAULTS = {"5010", "3001", "3200", "500", "10000"}
+# "Object not found" (inactive) and "invalid reference" (missing): for a receipt naming a linked
+# customer, often that customer deleted or made inactive in QuickBooks after we linked it (§7).
+MISSING_REFERENCE_FAULTS = {"610", "2500"}
 
 Status = OutboxDocument.Status
 
@@ -89,8 +94,12 @@ def outbox_post(
     holder: str | None = None,
     max_batches: int = 1000,
     throttle: Throttle | None = None,
+    roles: tuple[str, ...] | None = None,
 ) -> PostReport:
-    """Post what is due for one QuickBooks company; safe to call from any number of workers."""
+    """Post what is due for one QuickBooks company; safe to call from any number of workers.
+
+    `roles` limits posting to those outbox roles (the customers a planning pass needs first).
+    """
     holder = holder or uuid.uuid4().hex
     report = PostReport()
     if not lease_acquire(quickbooks_id=quickbooks_id, holder=holder):
@@ -101,7 +110,7 @@ def outbox_post(
         if not _recover(quickbooks_id, report):
             return report  # QuickBooks could not be asked; the unknown rows wait for next time
         while report.batches < max_batches:
-            rows = _claim_batch(quickbooks_id)
+            rows = _claim_batch(quickbooks_id, roles)
             if not rows:
                 break
             throttle.acquire(str(quickbooks_id), "batch")
@@ -115,12 +124,13 @@ def outbox_post(
     return report
 
 
-def _due(quickbooks_id: int) -> Any:
-    return OutboxDocument.objects.filter(
+def _due(quickbooks_id: int, roles: tuple[str, ...] | None = None) -> Any:
+    due = OutboxDocument.objects.filter(
         quickbooks_id=quickbooks_id,
         status__in=[Status.PLANNED, Status.FAILED],
         next_attempt_at__lte=timezone.now(),
     )
+    return due.filter(role__in=roles) if roles else due
 
 
 def batch_request_id(rows: list[OutboxDocument]) -> str:
@@ -129,9 +139,9 @@ def batch_request_id(rows: list[OutboxDocument]) -> str:
     return "b" + hashlib.sha256(members.encode()).hexdigest()[:35]
 
 
-def _claim_batch(quickbooks_id: int) -> list[OutboxDocument]:
+def _claim_batch(quickbooks_id: int, roles: tuple[str, ...] | None = None) -> list[OutboxDocument]:
     with transaction.atomic():
-        rows = list(_due(quickbooks_id).order_by("created", "pk")[:BATCH_SIZE])
+        rows = list(_due(quickbooks_id, roles).order_by("created", "pk")[:BATCH_SIZE])
         if not rows:
             return []
         batch_id = batch_request_id(rows)
@@ -183,6 +193,7 @@ def _apply_results(
 ) -> None:
     by_bid = {result.bid: result for result in results}
     duplicates: list[OutboxDocument] = []
+    missing_refs: list[tuple[OutboxDocument, qbo.BatchItemResult]] = []
     for index, row in enumerate(rows):
         result = by_bid.get(str(index))
         if result is None:
@@ -196,11 +207,15 @@ def _apply_results(
         elif result.fault_code in RETRYABLE_FAULTS:
             _replan([row], delay=_backoff(row.attempts), error=result.fault_message)
             report.retrying += 1
+        elif result.fault_code in MISSING_REFERENCE_FAULTS and _customer_of(row):
+            missing_refs.append((row, result))
         else:
             _needs_action([row], _explain_fault(row, result))
             report.needs_action += 1
     if duplicates:
         _adopt(quickbooks_id, duplicates, report)
+    if missing_refs:
+        _check_customers(quickbooks_id, missing_refs, report)
 
 
 # --- Recovery by DocNumber ----------------------------------------------------------------
@@ -278,19 +293,31 @@ def _resolve(
             delay = timedelta(0) if row.attempts == 0 else _backoff(row.attempts)
             _replan([row], delay=delay, error="")
             report.retrying += 1
+        elif row.role == customers.ROLE:
+            _rename(row, report)  # the name belongs to a vendor or an employee
         else:
             _needs_action([row], "QuickBooks reports this number as taken but it cannot be found.")
             report.needs_action += 1
     elif _same(row, document):
         _posted(row, str(document.get("Id", "")))
         report.adopted += 1
+    elif row.role == customers.ROLE:
+        # A namesake that is not the customer we create: after a lost answer our create did not
+        # happen (send it again); after "name taken", try the next name.
+        if replan_missing:
+            _resolve(row, None, report, replan_missing=True)
+        else:
+            _rename(row, report)
     else:
         _needs_action([row], _clash(row, document))
         report.needs_action += 1
 
 
 def _same(row: OutboxDocument, document: dict[str, Any]) -> bool:
-    """Is the document QuickBooks has the one we meant? Same amount, or same account type."""
+    """Is the document QuickBooks has the one we meant? Same amount, or same account type;
+    a customer we create must carry our tag."""
+    if row.role == customers.ROLE:
+        return customers.is_ours(row, document)
     if row.entity in IDENTITY_FIELD:
         return all(document.get(k) == v for k, v in row.payload.items() if k == "AccountType")
     return _total(document) == _expected_total(row)
@@ -315,6 +342,83 @@ def _total(document: dict[str, Any]) -> Decimal:
 
 def _expected_total(row: OutboxDocument) -> Decimal:
     return _total(row.payload)
+
+
+# --- Customers --------------------------------------------------------------------------
+
+
+def _rename(row: OutboxDocument, report: PostReport) -> None:
+    """Our customer's name is taken: plan the create again under the next candidate name."""
+    name = customers.next_display_name(row)
+    if name is None:
+        _needs_action(
+            [row],
+            f"QuickBooks already has a customer, vendor or employee named "
+            f"{identity(row)!r} and every other name we could give this customer is taken too. "
+            "Rename one of them in QuickBooks, then retry.",
+        )
+        report.needs_action += 1
+        return
+    body = row.payload
+    body["DisplayName"] = name
+    OutboxDocument.objects.filter(pk=row.pk).update(
+        body=canonical_json(body),
+        request_id=customers.create_request_id(row, name),
+        status=Status.PLANNED,
+        attempts=row.attempts + 1,
+        next_attempt_at=timezone.now(),
+        last_error="",
+    )
+    report.retrying += 1
+
+
+def _customer_of(row: OutboxDocument) -> str:
+    if row.role not in ("sale", "refund"):
+        return ""
+    return str((row.payload.get("CustomerRef") or {}).get("value") or "")
+
+
+def _check_customers(
+    quickbooks_id: int,
+    refused: list[tuple[OutboxDocument, qbo.BatchItemResult]],
+    report: PostReport,
+) -> None:
+    """Receipts refused for a missing reference: is it their customer (deleted or inactive in
+    QuickBooks after we linked it)? One query for the lot; this is recovery, not steady state."""
+    ids = sorted({_customer_of(row) for row, _ in refused})
+    chunk = ", ".join(qbo.quoted(i) for i in ids)
+    statement = f"SELECT * FROM Customer WHERE Id IN ({chunk})"  # noqa: S608
+    report.reads += 1
+    try:
+        found = connection_services.quickbooks_call(
+            connection_id=quickbooks_id,
+            call=lambda token, realm: qbo.query(token, realm, statement),
+        )
+    except ProviderError:
+        found = [{"Id": i} for i in ids]  # cannot tell: explain the refusal as it came
+    alive = {str(c.get("Id")) for c in found if c.get("Active") is not False}
+    gone: dict[str, bool] = {}
+    for row, result in refused:
+        customer = _customer_of(row)
+        if customer in alive:
+            _needs_action([row], _explain_fault(row, result))
+        else:
+            if customer not in gone:
+                gone[customer] = customers.customer_gone(
+                    quickbooks_id=quickbooks_id, qbo_id=customer
+                )
+            if gone[customer]:
+                OutboxDocument.objects.filter(pk=row.pk).update(
+                    status=Status.NEEDS_ACTION, rematch=True, last_error=customers.GONE_MESSAGE
+                )
+            else:
+                _needs_action(
+                    [row],
+                    f"The QuickBooks customer {customer} of this {row.entity} is deleted or "
+                    "inactive. Make it active again in QuickBooks (or choose another customer on "
+                    "the mappings page), then retry.",
+                )
+        report.needs_action += 1
 
 
 # --- Row transitions ----------------------------------------------------------------------
