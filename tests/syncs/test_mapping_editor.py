@@ -383,3 +383,24 @@ def test_it_shows_each_groups_fix_in_the_inbox(world: World) -> None:
     ) in page
     assert f'<a href="/o/{slug}/connections/" class="button">Reconnect QuickBooks</a>' in page
     assert page.count('<p class="fix">') == 2  # the slow-down group has nothing to fix
+
+
+def test_it_links_a_runs_problems_to_their_fix(world: World) -> None:
+    company = ConnectionFactory(tenant=world.alice_tenant, provider="quickbooks")
+    profile = SyncProfile.objects.create(
+        tenant=world.alice_tenant, stripe=world.alice_connection, quickbooks=company
+    )
+    run = world.alice_run
+    run.problems = [
+        "2 × Choose the bank account EUR payouts land in (Settings → Accounts)",
+        "Map Stripe tax rates to QBO tax codes to post txn_1, which collected tax",
+    ]
+    run.save()
+    slug = world.alice_tenant.slug
+    page = world.client_for(world.bob).get(reverse("syncs:run_detail", args=[slug, run.pk]))
+    html = page.content.decode()
+    assert (
+        f'<a href="/o/{slug}/setup/{profile.pk}/mappings/#payout_bank-eur">'
+        "Choose the bank EUR payouts land in</a>"
+    ) in html
+    assert html.count(f"/setup/{profile.pk}/") == 1  # the tax-code problem has no setting yet
