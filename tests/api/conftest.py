@@ -110,7 +110,9 @@ def seed_org(tenant: Tenant, stripe: Connection | None = None, tag: str = "a") -
             last_error=error,
         )
 
-    document = doc(1, "needs_action", "QuickBooks refused it: the account is inactive.")
+    # Error groups are keyed by cause: a different cause per organisation.
+    account = "Sales" if tag == "a" else "Fees"
+    document = doc(1, "needs_action", f"QuickBooks refused it: the {account} account is inactive.")
     posted = doc(2, "posted")
     members = Membership.objects.filter(tenant=tenant).exclude(role="owner")
     member = members.first() or Membership.objects.filter(tenant=tenant).first()
@@ -196,9 +198,8 @@ def call(
     extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     for name, value in (headers or {}).items():
         extra["HTTP_" + name.upper().replace("-", "_")] = value
-    body = json.dumps(data) if data is not None else None
-    kwargs: dict[str, Any] = {"content_type": "application/json"} if body is not None else {}
-    return getattr(Client(), method)(url, body, **kwargs, **extra)
+    body = json.dumps(data) if data is not None else ""
+    return getattr(Client(), method)(url, body, content_type="application/json", **extra)
 
 
 def url(name: str, **kwargs: Any) -> str:
