@@ -280,6 +280,12 @@ INTUIT_MINOR_VERSION = 75
 INTUIT_WEBHOOK_VERIFIER_TOKEN = envsecret("INTUIT_WEBHOOK_VERIFIER_TOKEN")
 
 # ------------------------------------------------------------------------------
+# Outgoing webhooks to partners (partner_hooks/). Production calls only public https
+# addresses; development and the tests may call a receiver on loopback.
+# ------------------------------------------------------------------------------
+PARTNER_HOOKS_ALLOW_PRIVATE_URLS = DEBUG
+
+# ------------------------------------------------------------------------------
 # Internationalisation. Each organisation picks its own time zone and locale; these
 # are the defaults for pages outside an organisation.
 # ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from connections.providers.quickbooks import client as qbo
 from connections.providers.stripe import client as stripe_client
 from mappings.defaults import Purpose
 from mappings.models import QboRef, SyncProfile
+from syncs import signals
 from syncs.models import BalanceTransaction, OutboxDocument, Payout, Reconciliation
 from syncs.money import Money, from_decimal
 
@@ -72,11 +74,11 @@ def _record_clearing(
             "Everything is posted, yet the balances differ: look for entries made by hand in "
             "the clearing account, or an opening balance not posted at the start date."
         )
-    row, _ = Reconciliation.objects.update_or_create(
-        stripe=profile.stripe,
-        kind=Reconciliation.Kind.CLEARING,
-        subject=currency,
-        defaults={
+    return _save(
+        profile,
+        Reconciliation.Kind.CLEARING,
+        currency,
+        {
             "tenant_id": profile.tenant_id,
             "currency": currency,
             "stripe_amount": stripe_side,
@@ -86,7 +88,6 @@ def _record_clearing(
             "checked_at": timezone.now(),
         },
     )
-    return row
 
 
 def _payouts(profile: SyncProfile) -> list[Reconciliation]:
@@ -111,11 +112,11 @@ def _payouts(profile: SyncProfile) -> list[Reconciliation]:
             )
         if not transfer:
             problems.append("its transfer to the bank is not in QuickBooks yet")
-        row, _ = Reconciliation.objects.update_or_create(
-            stripe=profile.stripe,
-            kind=Reconciliation.Kind.PAYOUT,
-            subject=payout.stripe_id,
-            defaults={
+        row = _save(
+            profile,
+            Reconciliation.Kind.PAYOUT,
+            payout.stripe_id,
+            {
                 "tenant_id": profile.tenant_id,
                 "currency": payout.currency,
                 "stripe_amount": payout.amount,
@@ -127,6 +128,24 @@ def _payouts(profile: SyncProfile) -> list[Reconciliation]:
         )
         results.append(row)
     return results
+
+
+def _save(
+    profile: SyncProfile, kind: str, subject: str, values: dict[str, object]
+) -> Reconciliation:
+    """Store the latest result; a tie-out that held last time and no longer does is announced
+    (once, on the transition, in the same transaction)."""
+    with transaction.atomic():
+        before = Reconciliation.objects.select_for_update().filter(
+            stripe=profile.stripe, kind=kind, subject=subject
+        )
+        held = before.values_list("ok", flat=True).first()
+        row, _ = Reconciliation.objects.update_or_create(
+            stripe=profile.stripe, kind=kind, subject=subject, defaults=values
+        )
+        if held and not row.ok:
+            signals.tie_out_broken.send(sender=Reconciliation, reconciliation_id=row.pk)
+    return row
 
 
 def _sentence(text: str) -> str:

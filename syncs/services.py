@@ -16,7 +16,7 @@ from connections.providers.errors import ProviderError
 from connections.providers.stripe import client as stripe_client
 from mappings.models import SyncProfile
 from mappings.selectors import MappingsIncomplete
-from syncs import ingest, plan, poster, reconcile
+from syncs import ingest, plan, poster, reconcile, signals
 from syncs.models import OutboxDocument, Payout, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -78,13 +78,17 @@ def sync_run_execute(*, run_id: int) -> None:
         _backfill(run)
         _post_and_tie_out(run)
     except ProviderError as error:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.FAILED, error=str(error), finished_at=timezone.now()
-        )
+        with transaction.atomic():
+            SyncRun.objects.filter(pk=run.pk).update(
+                status=SyncRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+            )
+            signals.sync_finished.send(sender=SyncRun, run_id=run.pk)
         return
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now()
+        )
+        signals.sync_finished.send(sender=SyncRun, run_id=run.pk)
 
 
 def _backfill(run: SyncRun) -> None:
@@ -123,11 +127,13 @@ def _backfill(run: SyncRun) -> None:
 
 
 def sync_run_fail(*, run_id: int, error: BaseException) -> None:
-    SyncRun.objects.filter(pk=run_id).update(
-        status=SyncRun.Status.FAILED,
-        error=f"Unexpected error ({type(error).__name__}); the team has been told.",
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run_id).update(
+            status=SyncRun.Status.FAILED,
+            error=f"Unexpected error ({type(error).__name__}); the team has been told.",
+            finished_at=timezone.now(),
+        )
+        signals.sync_finished.send(sender=SyncRun, run_id=run_id)
 
 
 def _post_and_tie_out(run: SyncRun) -> None:
@@ -144,7 +150,7 @@ def _post_and_tie_out(run: SyncRun) -> None:
     except MappingsIncomplete as error:
         SyncRun.objects.filter(pk=run.pk).update(error=str(error))
         return
-    report = poster.outbox_post(quickbooks_id=profile.quickbooks_id)
+    report = outbox_post(quickbooks_id=profile.quickbooks_id)
     reconcile.tie_out(profile=profile)
     SyncRun.objects.filter(pk=run.pk).update(
         documents_planned=planned.planned,
@@ -153,6 +159,23 @@ def _post_and_tie_out(run: SyncRun) -> None:
         documents_needing_action=len(planned.needs_action) + report.needs_action,
         problems=_summarise(planned.needs_action),
     )
+
+
+def outbox_post(*, quickbooks_id: int) -> poster.PostReport:
+    """Post what is due, then announce the documents this step left needing a person (each
+    was claimed, so sent_at, in this step; the poster itself stays unaware of listeners)."""
+    started = timezone.now()
+    report = poster.outbox_post(quickbooks_id=quickbooks_id)
+    if report.needs_action:
+        refused = OutboxDocument.objects.filter(
+            quickbooks_id=quickbooks_id,
+            status=OutboxDocument.Status.NEEDS_ACTION,
+            sent_at__gte=started,
+        )
+        with transaction.atomic():
+            ids = list(refused.values_list("pk", flat=True))
+            signals.problem_raised.send(sender=OutboxDocument, document_ids=ids)
+    return report
 
 
 def _summarise(problems: list[str], limit: int = 20) -> list[str]:

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from syncs import poster, services
+from syncs import services
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def run_sync(sync_run_id: int) -> None:
 @shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
 def post_outbox(quickbooks_id: int) -> None:
     """Post what is due for one QuickBooks company; a second copy finds the lease taken."""
-    report = poster.outbox_post(quickbooks_id=quickbooks_id)
+    report = services.outbox_post(quickbooks_id=quickbooks_id)
     logger.info("posting for connection %s: %s", quickbooks_id, report)
 
 
