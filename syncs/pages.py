@@ -377,7 +377,9 @@ def mapping_choose(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Htt
     access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
     profile = _profile(access, pk)
     form = ChooseRefForm(request.POST)
-    anchor = _anchor(str(request.POST.get("purpose", "")), str(request.POST.get("currency", "")))
+    anchor = _anchor(
+        str(request.POST.get("purpose", "")), str(request.POST.get("currency", "")).lower()
+    )
     if not form.is_valid():
         return _mapping_page(
             request, access, profile, errors={anchor: "Choose one from the list."}, status=400

@@ -404,3 +404,15 @@ def test_it_links_a_runs_problems_to_their_fix(world: World) -> None:
         "Choose the bank EUR payouts land in</a>"
     ) in html
     assert html.count(f"/setup/{profile.pk}/") == 1  # the tax-code problem has no setting yet
+
+
+def test_it_links_each_account_on_the_accounts_page_to_its_picker(
+    world: World, profile: SyncProfile
+) -> None:
+    slug = world.alice_tenant.slug
+    html = world.client_for(world.bob).get(reverse("syncs:setup", args=[slug])).content.decode()
+    mapping = reverse("syncs:mappings", args=[slug, profile.pk])
+    assert f'<a href="{mapping}#fees">Change' in html
+    assert f'<a href="{mapping}#clearing-usd">Change' in html
+    assert f'id="schedule-{profile.pk}"' in html  # where closed-period fixes point
+    assert "Customers: Put every sale on one customer" in html
