@@ -407,7 +407,7 @@ def _check_customers(
                 gone[customer] = customers.customer_gone(
                     quickbooks_id=quickbooks_id, qbo_id=customer
                 )
-            if gone[customer]:
+            if gone[customer] or row.rematch:  # rematch: retried by hand before the next plan
                 OutboxDocument.objects.filter(pk=row.pk).update(
                     status=Status.NEEDS_ACTION, rematch=True, last_error=customers.GONE_MESSAGE
                 )

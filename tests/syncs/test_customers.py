@@ -424,6 +424,12 @@ def test_a_customer_gone_from_quickbooks_is_matched_again(
     assert (refused.status, refused.rematch) == ("needs_action", True)
     assert "deleted or made inactive" in refused.last_error
     assert not CustomerLink.objects.filter(qbo_id=old).exists()
+    # Someone retries it by hand before the next sync: refused again, still to be matched again.
+    OutboxDocument.objects.filter(pk=refused.pk).update(status="planned")
+    poster.outbox_post(quickbooks_id=company.pk, throttle=NO_WAIT)
+    refused.refresh_from_db()
+    assert (refused.status, refused.rematch) == ("needs_action", True)
+    assert "deleted or made inactive" in refused.last_error
 
     _sync(profile)  # the next sync matches the Stripe customer again
 
@@ -592,3 +598,117 @@ def test_planning_twice_creates_nothing_more(
     assert OutboxDocument.objects.count() == rows
     assert len(_books(qbo, company).all("Customer")) == people
     assert dict(qbo.app.log.by_endpoint) == calls
+
+
+# ---- end to end: seeded Stripe history in two currencies, matched by email -------------------
+
+
+@pytest.fixture
+def two_currency_history() -> Iterator[Any]:
+    from django.test import override_settings
+
+    from emulators.stripe import testing as stripe_testing
+
+    with stripe_testing.serve() as emulator:
+        emulator.seed(seed=11, days=20, customers=10, currencies="usd,eur")
+        with override_settings(STRIPE_API_BASE=emulator.url, STRIPE_CONNECT_BASE=emulator.url):
+            yield emulator
+
+
+@pytest.mark.slow
+def test_a_seeded_history_matched_by_email_posts_once_and_ties_out(
+    world: World,
+    company: Connection,
+    qbo: RunningEmulator,
+    two_currency_history: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emulators.stripe import store as stripe_store
+    from emulators.stripe import testing as stripe_testing
+    from syncs import services
+    from syncs.models import SyncRun
+
+    stripe = ConnectionFactory(
+        tenant=world.alice_tenant,
+        method="stripe_key",
+        external_id=stripe_store.PLATFORM_ACCOUNT,
+        api_key=stripe_testing.READONLY_KEY,
+    )
+    profile = SyncProfile.objects.create(
+        tenant=world.alice_tenant,
+        stripe=stripe,
+        quickbooks=company,
+        customer_policy=CustomerPolicy.MATCH_BY_EMAIL,
+    )
+    assert not setup.profile_autosetup(profile=profile).problems
+    seeded = two_currency_history.client().v1.customers.list({"limit": 100}).data
+    known = seeded[0]
+    already = _qbo_customer(qbo, company, "Bookkeeper's own record", known.email)
+
+    statements: list[str] = []
+    query = qbo_client.query
+
+    def spy(token: str, realm: str, statement: str) -> Any:
+        statements.append(statement)
+        return query(token, realm, statement)
+
+    monkeypatch.setattr(qbo_client, "query", spy)
+
+    def backfill() -> SyncRun:
+        run = services.sync_run_request(
+            connection=stripe,
+            kind=SyncRun.Kind.BACKFILL,
+            trigger=SyncRun.Trigger.USER,
+            start=datetime.fromtimestamp(stripe_store.DEFAULT_START, tz=UTC),
+            end=datetime.fromtimestamp(two_currency_history.store.now + 1, tz=UTC),
+        )
+        services.sync_run_claim(run_id=run.pk)
+        services.sync_run_execute(run_id=run.pk)
+        run.refresh_from_db()
+        return run
+
+    run = backfill()
+    assert run.status == "succeeded" and run.documents_needing_action == 0, run.problems
+    outbox = OutboxDocument.objects.exclude(role="setup")
+    assert set(outbox.values_list("status", flat=True)) == {"posted"}
+    assert off_tie_outs() == []
+    # One read of the customer list for the email index, whatever the number of charges.
+    assert sum("FROM Customer" in s for s in statements) == 1
+
+    links = CustomerLink.objects.filter(quickbooks=company)
+    assert links.filter(stripe_customer_id=known.id, currency="usd").get().qbo_id == already
+    assert links.filter(matched_by="email").count() == 1
+    assert links.filter(currency="eur").count() == len(seeded) == 10  # all paid in both
+    assert all(
+        name.endswith(" (EUR)")
+        for name in links.filter(currency="eur").values_list("qbo_name", flat=True)
+    )
+    books = _books(qbo, company)
+    people = books.all("Customer")
+    # Exactly one QBO customer per (Stripe customer, currency), each in its currency.
+    assert len(people) == len({c["DisplayName"] for c in people})
+    for link in links:
+        customer = books.get("Customer", link.qbo_id)
+        assert customer["CurrencyRef"]["value"] == link.currency.upper()
+    receipts = [
+        r
+        for entity in ("SalesReceipt", "RefundReceipt")
+        for r in books.all(entity)
+        if r["CustomerRef"]["value"] != ""
+    ]
+    named = {r["CustomerRef"]["value"] for r in receipts}
+    assert set(links.values_list("qbo_id", flat=True)) <= named
+
+    # Again: nothing new planned, posted, created or read.
+    statements.clear()
+    before = len(books.all("Customer"))
+    again = backfill()
+    assert again.documents_planned == 0 and again.documents_posted == 0
+    assert len(books.all("Customer")) == before
+    assert not any("FROM Customer" in s for s in statements)
+
+
+def off_tie_outs() -> list[tuple[str, int]]:
+    from syncs.models import Reconciliation
+
+    return [(r.subject, r.difference) for r in Reconciliation.objects.filter(ok=False)]
