@@ -175,3 +175,13 @@ def stripe_products(connection: Connection, *, refresh: bool = False) -> Product
         result = Products(tuple(sorted(listed, key=lambda p: p[1].lower())))
     cache.set(key, result, CACHE_SECONDS)
     return result
+
+
+def qbo_customers_named(connection: Connection, name: str) -> list[QboVendor]:
+    """Active customers with exactly this display name (one read, not cached: customer lists
+    can be long, and this runs only when someone saves a guest customer)."""
+    statement = f"SELECT * FROM Customer WHERE DisplayName = {qbo.quoted(name)}"  # noqa: S608
+    rows = connection_services.quickbooks_call(
+        connection_id=connection.pk, call=lambda token, realm: qbo.query(token, realm, statement)
+    )
+    return [_vendor(row) for row in rows if row.get("Active", True) is not False]

@@ -29,7 +29,7 @@ from mappings.defaults import (
     account_spec,
 )
 from mappings.models import ProductItem, QboRef, SyncProfile
-from mappings.selectors import SALES_ITEM, VENDOR
+from mappings.selectors import GUEST_CUSTOMER, SALES_ITEM, VENDOR
 
 CURRENCY = re.compile(r"^[a-z]{3}$")
 # Stripe product ids are prod_… unless the account chose its own: letters, digits, _ - .
@@ -215,6 +215,40 @@ def choose_sales_item(*, profile: SyncProfile, qbo_id: str) -> QboRef:
     """The item of sales whose product has no item of its own ("Stripe Sales")."""
     item = _sale_item(profile, qbo_id)
     return _save(profile, SALES_ITEM, "", "Item", item.id, item.name)
+
+
+def choose_guest_customer(*, profile: SyncProfile, currency: str, name: str) -> QboRef:
+    """The customer of sales without a Stripe customer (and, under the "single" policy, of
+    every sale), found by its QuickBooks display name; `currency` "" is the home currency."""
+    currency = (currency or "").strip().lower()
+    if currency and not CURRENCY.match(currency):
+        raise MappingError("Say which currency this customer is for.", field="currency")
+    home = _home(profile)
+    if currency == home:
+        currency = ""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise MappingError(
+            "Type the customer's display name as QuickBooks shows it (at most 100 characters).",
+            field="name",
+        )
+    found = catalog.qbo_customers_named(profile.quickbooks, name)
+    if not found:
+        raise MappingError(
+            f"QuickBooks has no active customer named “{name}”. Check the spelling (it is the "
+            "display name on the customer's page), or create the customer in QuickBooks first.",
+            field="name",
+        )
+    customer = found[0]
+    wanted = currency or home
+    if (customer.currency or home) != wanted:
+        raise MappingError(
+            f"“{customer.name}” is billed in {(customer.currency or home).upper()}, but this "
+            f"guest customer is for {wanted.upper()} sales: QuickBooks fixes a customer's "
+            f"currency. Choose a {wanted.upper()} customer.",
+            field="name",
+        )
+    return _save(profile, GUEST_CUSTOMER, currency, "Customer", customer.id, customer.name)
 
 
 def choose(*, profile: SyncProfile, purpose: str, currency: str, qbo_id: str) -> QboRef:

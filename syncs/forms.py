@@ -125,3 +125,8 @@ class CustomerPolicyForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[(value, title) for value, (title, _) in CUSTOMER_POLICY_HELP.items()],
     )
+
+
+class GuestCustomerForm(forms.Form):
+    currency = forms.CharField(max_length=3, required=False, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=100, label="Guest customer (display name in QuickBooks)")

@@ -29,12 +29,13 @@ from mappings.defaults import (
     SALES_ITEM_TYPES,
 )
 from mappings.models import ProductItem, QboRef, SyncProfile
-from mappings.selectors import SALES_ITEM, VENDOR
+from mappings.selectors import GUEST_CUSTOMER, SALES_ITEM, VENDOR
 from syncs import services, setup
 from syncs.forms import (
     CUSTOMER_POLICY_HELP,
     ChooseRefForm,
     CustomerPolicyForm,
+    GuestCustomerForm,
     IgnoreForm,
     ProductItemForm,
     ProductRemoveForm,
@@ -318,6 +319,28 @@ def _pickers(profile: SyncProfile, lists: Lists | None, errors: dict[str, str]) 
     return rows
 
 
+def _guest_rows(profile: SyncProfile, errors: dict[str, str]) -> list[Picker]:
+    home = (profile.quickbooks.home_currency or "usd").lower()
+    refs = {r.currency: r for r in QboRef.objects.filter(profile=profile, purpose=GUEST_CUSTOMER)}
+    rows = []
+    for currency in ["", *(c for c in _currencies(profile) if c != home)]:
+        anchor = _anchor(GUEST_CUSTOMER, currency)
+        rows.append(
+            Picker(
+                anchor=anchor,
+                purpose=GUEST_CUSTOMER,
+                currency=currency,
+                label="Guest customer" + (f" – {currency.upper()}" if currency else ""),
+                needs="The customer of sales without a Stripe customer"
+                + (f", billed in {currency.upper()}." if currency else "."),
+                current=refs.get(currency),
+                choices=None,
+                error=errors.get(anchor, ""),
+            )
+        )
+    return rows
+
+
 def _mapping_page(
     request: AuthenticatedHttpRequest,
     access: TenantAccess,
@@ -332,7 +355,8 @@ def _mapping_page(
     lists, problem = _lists(profile, can_change)
     errors = errors or {}
     pickers = _pickers(profile, lists, errors)
-    placed = {p.anchor for p in pickers}
+    guests = _guest_rows(profile, errors)
+    placed = {p.anchor for p in pickers} | {g.anchor for g in guests}
     items = (
         [] if lists is None else [(i.id, i.name) for i in lists.items if i.type in SALES_ITEM_TYPES]
     )
@@ -343,6 +367,7 @@ def _mapping_page(
         "can_change": can_change,
         "problem": problem,
         "pickers": pickers,
+        "guests": guests,
         "other_errors": [message for anchor, message in errors.items() if anchor not in placed],
         "products": catalog.stripe_products(profile.stripe) if can_change else None,
         "product_items": ProductItem.objects.filter(profile=profile).order_by("stripe_product"),
@@ -403,6 +428,30 @@ def mapping_choose(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Htt
 
 def _ref_anchor(data: dict[str, Any]) -> str:
     return _anchor(str(data.get("purpose", "")), str(data.get("currency", "")).lower())
+
+
+@require_POST
+@login_required
+def mapping_guest(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, Perm.CHANGE_MAPPINGS)
+    profile = _profile(access, pk)
+    form = GuestCustomerForm(request.POST)
+    currency = str(request.POST.get("currency", "")).lower()
+    anchor = _anchor(GUEST_CUSTOMER, currency)
+    if not form.is_valid():
+        message = "Type the customer's display name as QuickBooks shows it."
+        return _mapping_page(request, access, profile, errors={anchor: message}, status=400)
+    try:
+        ref = mapping_services.choose_guest_customer(
+            profile=profile, currency=currency, name=form.cleaned_data["name"]
+        )
+    except mapping_services.MappingError as error:
+        return _mapping_page(request, access, profile, errors={anchor: error.message}, status=400)
+    except ProviderError as error:
+        _unreachable(request, error)
+    else:
+        messages.success(request, f"Saved: sales without a customer go to “{ref.qbo_name}”.")
+    return redirect(reverse("syncs:mappings", args=[slug, profile.pk]) + f"#{anchor}")
 
 
 @require_POST

@@ -28,6 +28,7 @@ urlpatterns = [
         pages.mapping_product_remove,
         name="mapping_product_remove",
     ),
+    path("o/<slug:slug>/setup/<int:pk>/mappings/guest/", pages.mapping_guest, name="mapping_guest"),
     path(
         "o/<slug:slug>/setup/<int:pk>/mappings/refresh/",
         pages.mapping_refresh,

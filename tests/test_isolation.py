@@ -90,6 +90,11 @@ CASES: dict[str, Case] = {
         get=False,
         post={"product_id": "prod_alice"},
     ),
+    "syncs:mapping_guest": Case(
+        objects=lambda w: {"pk": w.alice_profile.pk},
+        get=False,
+        post={"currency": "", "name": "Walk-in"},
+    ),
     "syncs:mapping_refresh": Case(objects=lambda w: {"pk": w.alice_profile.pk}, get=False, post={}),
     "syncs:customer_policy": Case(
         objects=lambda w: {"pk": w.alice_profile.pk},

@@ -15,6 +15,7 @@ from mappings.services import (
     MappingError,
     choose,
     choose_account,
+    choose_guest_customer,
     choose_sales_item,
     choose_vendor,
     map_product,
@@ -274,3 +275,21 @@ def test_it_lists_stripe_products_or_says_why_it_cannot(
     catalog.forget(profile.stripe)
     refused = catalog.stripe_products(profile.stripe)
     assert refused.choices == () and refused.problem == catalog.NO_PRODUCT_READ
+
+
+def test_it_finds_the_guest_customer_by_its_display_name(
+    profile: SyncProfile, qbo: QboEmulator
+) -> None:
+    walk_in = add(qbo, profile, "Customer", {"DisplayName": "Walk-in O'Brien"})
+    ref = choose_guest_customer(profile=profile, currency="usd", name="  Walk-in   O'Brien ")
+    assert (ref.purpose, ref.currency, ref.entity) == ("guest_customer", "", "Customer")
+    assert mappings_for(profile).guest_customer == Ref(walk_in, "Walk-in O'Brien")
+
+    before = _refs(profile)
+    with pytest.raises(MappingError, match="no active customer named “Nobody”") as refused:
+        choose_guest_customer(profile=profile, currency="", name="Nobody")
+    assert refused.value.field == "name"
+    turn_multicurrency_on(qbo, profile)
+    with pytest.raises(MappingError, match="is billed in USD, but this guest customer is for EUR"):
+        choose_guest_customer(profile=profile, currency="eur", name="Walk-in O'Brien")
+    assert _refs(profile) == before

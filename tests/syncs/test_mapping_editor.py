@@ -416,3 +416,20 @@ def test_it_links_each_account_on_the_accounts_page_to_its_picker(
     assert f'<a href="{mapping}#clearing-usd">Change' in html
     assert f'id="schedule-{profile.pk}"' in html  # where closed-period fixes point
     assert "Customers: Put every sale on one customer" in html
+
+
+def test_it_saves_a_guest_customer_or_says_why_not(
+    world: World, profile: SyncProfile, qbo: QboEmulator
+) -> None:
+    walk_in = add(qbo, profile, "Customer", {"DisplayName": "Walk-in"})
+    bob = world.client_for(world.bob)
+    url = _url(world, "syncs:mapping_guest", profile)
+    response = bob.post(url, {"currency": "", "name": "Walk-in"})
+    assert response.status_code == 302 and response["Location"].endswith("#guest_customer")
+    assert mappings_for(profile).guest_customer == Ref(walk_in, "Walk-in")
+
+    response = bob.post(url, {"currency": "", "name": "Walk-out"})
+    assert response.status_code == 400
+    row = _picker(response.content.decode(), "guest_customer")
+    assert 'id="guest-guest_customer_error"' in row and "no active customer named" in row
+    assert mappings_for(profile).guest_customer == Ref(walk_in, "Walk-in")
