@@ -2,9 +2,10 @@
 
 Nothing slow happens in the request: one `INSERT … ON CONFLICT DO NOTHING RETURNING` in
 autocommit (unique per provider, account and event id), at most one doorbell per connection
-and second, and the answer. The rows are the truth: a worker drains every received row of the
-connection when the bell rings, and a beat sweep rings for rows nobody drained. Apps that act on
-events (syncs) register a handler here instead of being imported by connections.
+and second from each web process, and the answer. The rows are the truth: a worker drains
+every received row of the connection when the bell rings, and a beat sweep rings for rows
+nobody drained. Apps that act on events (syncs) register a handler here instead of being
+imported by connections.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,13 @@ _HANDLERS: dict[str, list[Handler]] = {}
 # events ignored, and a disconnected one is re-checked by the worker anyway.
 ROUTE_TTL_SECONDS = 5.0
 _routes: dict[tuple[str, str, bool | None], tuple[float, int, int]] = {}
-DOORBELL_SECONDS = 1
+
+# A web process rings at most once per connection in this window, and the drain it rings for
+# starts DRAIN_DELAY_SECONDS later — after the window has closed, with a second to spare for
+# clock differences between machines — so it finds every event the process stored meanwhile.
+DOORBELL_SECONDS = 1.0
+DRAIN_DELAY_SECONDS = 2.0
+_rung_at: dict[int, float] = {}
 
 
 def register_handler(provider: str, handler: Handler) -> None:
@@ -117,9 +123,18 @@ def _insert_once(values: dict[str, object]) -> bool:
 
 
 def ring(connection_id: int) -> None:
-    """Ask a worker to drain this connection's inbox, at most once a second per connection."""
-    if cache.add(f"inbox-bell:{connection_id}", 1, timeout=DOORBELL_SECONDS):
-        transaction.on_commit(lambda: _publish_doorbell(connection_id))
+    """Ask a worker to drain this connection's inbox, at most once a second per process.
+
+    The window is kept in this process's memory, not in Redis: a shared key cost a Redis round
+    trip on every event. Several web processes may each ring within a second; a drain that
+    finds nothing left is cheap.
+    """
+    now = time.monotonic()
+    rung = _rung_at.get(connection_id)
+    if rung is not None and now - rung < DOORBELL_SECONDS:
+        return
+    _rung_at[connection_id] = now
+    transaction.on_commit(lambda: _publish_doorbell(connection_id))
 
 
 def _publish_doorbell(connection_id: int) -> None:
@@ -128,10 +143,12 @@ def _publish_doorbell(connection_id: int) -> None:
     from connections import tasks
 
     try:
-        tasks.drain_inbox.delay(connection_id)
+        tasks.drain_inbox.apply_async((connection_id,), countdown=DRAIN_DELAY_SECONDS)
     except (OperationalError, OSError) as error:
         logger.warning(
             "doorbell for connection %s not sent (%s); the sweeper will drain it",
             connection_id,
             type(error).__name__,
         )
+        # A bell that did not go out closes the window: the next event tries again.
+        _rung_at.pop(connection_id, None)

@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,11 +23,10 @@ DRAIN_CHUNK = 200
 def drain_inbox(connection_id: int) -> None:
     """Handle every received event of one connection, oldest first; safe to run twice.
 
-    The doorbell key is cleared before looking, so an event stored while we work either rings
-    again or is found by the next look.
+    Rung at most once a second per web process and run after that second (connections/inbox.py),
+    so every event stored meanwhile is found here; later events ring again.
     """
     while True:
-        cache.delete(f"inbox-bell:{connection_id}")
         pending = list(
             InboundEvent.objects.filter(
                 connection_id=connection_id, status=InboundEvent.Status.RECEIVED

@@ -3,11 +3,17 @@
 Answers: 200 for stored, duplicate and ignored events (Stripe must stop retrying them);
 400 for a bad signature or a body that is not an event; 404 for an unknown per-connection
 endpoint; 413 for bodies over the size limit; 503 while the endpoint has no secret configured.
+
+The Stripe endpoints are the busiest URLs of the product, so their logic is written against
+plain bytes and returns an `Answer`: the Django views below wrap it, and so does the WSGI
+front in connections/fastpath.py that serves these two URLs in production without Django's
+middleware and URL resolver.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,69 +24,75 @@ from connections.inbox import Incoming, Route, inbox_store, route_for
 from connections.models import Connection, Provider
 from connections.providers.quickbooks import webhooks as qbo_webhooks
 from connections.providers.stripe import webhooks as stripe_webhooks
-from tenants.http import problem
+from tenants.http import problem, problem_body
 
 MAX_BODY_BYTES = 256 * 1024
+PROBLEM_JSON = "application/problem+json"
 
 
-def _too_large(request: HttpRequest) -> bool:
-    declared = request.headers.get("Content-Length", "0")
-    return (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(
-        request.body
-    ) > MAX_BODY_BYTES
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    content_type: str = "application/json"
 
 
-def _stored(created: bool, status: str) -> JsonResponse:
-    return JsonResponse({"received": True, "duplicate": not created, "status": status})
+def _refused(status: int, title: str, detail: str = "") -> Answer:
+    return Answer(status, problem_body(status, title, detail), PROBLEM_JSON)
 
 
-def _stripe_route(incoming: Incoming) -> tuple[Route | None, str]:
-    if not incoming.account:
-        return None, "platform event without an account"
-    route = route_for(Provider.STRIPE, incoming.account, incoming.livemode)
-    return route, "" if route else "no organisation has this account connected"
+def declared_too_large(content_length: str) -> bool:
+    """Checked before the body is read, so an oversized upload is never buffered."""
+    return content_length.isdigit() and int(content_length) > MAX_BODY_BYTES
 
 
-@csrf_exempt
-@require_POST
-def stripe_platform(request: HttpRequest) -> HttpResponse:
-    """Connect events for every connected account, routed by `event.account`."""
-    if _too_large(request):
-        return problem(413, "Body too large", f"Events are at most {MAX_BODY_BYTES} bytes.")
-    if not settings.STRIPE_WEBHOOK_SECRET:
-        return problem(503, "Webhook endpoint not configured", "STRIPE_WEBHOOK_SECRET is unset.")
+def too_large() -> Answer:
+    return _refused(413, "Body too large", f"Events are at most {MAX_BODY_BYTES} bytes.")
+
+
+def _stored(created: bool, routed: bool) -> Answer:
+    status = "received" if routed else "ignored"
+    return Answer(200, {"received": True, "duplicate": not created, "status": status})
+
+
+def _verify(body: bytes, signature: str, secret: str) -> Incoming | Answer:
     try:
-        incoming = stripe_webhooks.verify_and_parse(
-            request.body,
-            request.headers.get("Stripe-Signature", ""),
-            settings.STRIPE_WEBHOOK_SECRET,
-        )
+        return stripe_webhooks.verify_and_parse(body, signature, secret)
     except (stripe_webhooks.BadSignature, stripe_webhooks.BadPayload) as error:
-        return problem(400, "Event refused", str(error))
-    route, note = _stripe_route(incoming)
+        return _refused(400, "Event refused", str(error))
+
+
+def receive_stripe_platform(body: bytes, signature: str) -> Answer:
+    """Connect events for every connected account, routed by `event.account`."""
+    if len(body) > MAX_BODY_BYTES:
+        return too_large()
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        return _refused(503, "Webhook endpoint not configured", "STRIPE_WEBHOOK_SECRET is unset.")
+    incoming = _verify(body, signature, settings.STRIPE_WEBHOOK_SECRET)
+    if isinstance(incoming, Answer):
+        return incoming
+    route, note = None, "platform event without an account"
+    if incoming.account:
+        route = route_for(Provider.STRIPE, incoming.account, incoming.livemode)
+        note = "" if route else "no organisation has this account connected"
     created = inbox_store(incoming=incoming, route=route, note=note)
-    return _stored(created, "received" if route else "ignored")
+    return _stored(created, route is not None)
 
 
-@csrf_exempt
-@require_POST
-def stripe_connection(request: HttpRequest, token: str) -> HttpResponse:
+def receive_stripe_connection(token: str, body: bytes, signature: str) -> Answer:
     """Events for one connection, signed with that connection's own secret."""
-    if _too_large(request):
-        return problem(413, "Body too large", f"Events are at most {MAX_BODY_BYTES} bytes.")
+    if len(body) > MAX_BODY_BYTES:
+        return too_large()
     connection = (
         Connection.objects.active().filter(provider=Provider.STRIPE, webhook_token=token).first()
     )
     if connection is None:
-        return problem(404, "Unknown webhook endpoint")
+        return _refused(404, "Unknown webhook endpoint")
     if not connection.webhook_secret:
-        return problem(503, "Webhook endpoint not configured", "No signing secret saved yet.")
-    try:
-        incoming = stripe_webhooks.verify_and_parse(
-            request.body, request.headers.get("Stripe-Signature", ""), connection.webhook_secret
-        )
-    except (stripe_webhooks.BadSignature, stripe_webhooks.BadPayload) as error:
-        return problem(400, "Event refused", str(error))
+        return _refused(503, "Webhook endpoint not configured", "No signing secret saved yet.")
+    incoming = _verify(body, signature, connection.webhook_secret)
+    if isinstance(incoming, Answer):
+        return incoming
     route: Route | None = Route(connection.pk, connection.tenant_id)
     note = ""
     if incoming.livemode != connection.livemode:
@@ -88,14 +100,39 @@ def stripe_connection(request: HttpRequest, token: str) -> HttpResponse:
         route, note = None, "event mode does not match the connection's mode"
     incoming = replace(incoming, account=incoming.account or connection.external_id)
     created = inbox_store(incoming=incoming, route=route, note=note)
-    return _stored(created, "received" if route else "ignored")
+    return _stored(created, route is not None)
+
+
+def _respond(answer: Answer) -> JsonResponse:
+    return JsonResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+def _stripe_view(request: HttpRequest, receive: Any, *args: str) -> HttpResponse:
+    if declared_too_large(request.headers.get("Content-Length", "0")):
+        return _respond(too_large())
+    signature = request.headers.get("Stripe-Signature", "")
+    return _respond(receive(*args, request.body, signature))
+
+
+@csrf_exempt
+@require_POST
+def stripe_platform(request: HttpRequest) -> HttpResponse:
+    return _stripe_view(request, receive_stripe_platform)
+
+
+@csrf_exempt
+@require_POST
+def stripe_connection(request: HttpRequest, token: str) -> HttpResponse:
+    return _stripe_view(request, receive_stripe_connection, token)
 
 
 @csrf_exempt
 @require_POST
 def quickbooks(request: HttpRequest) -> HttpResponse:
     """Entity-change notifications from Intuit (legacy or CloudEvents format)."""
-    if _too_large(request):
+    if declared_too_large(request.headers.get("Content-Length", "0")) or (
+        len(request.body) > MAX_BODY_BYTES
+    ):
         return problem(413, "Body too large", f"Deliveries are at most {MAX_BODY_BYTES} bytes.")
     try:
         qbo_webhooks.verify(

@@ -70,6 +70,7 @@ def _fresh_caches() -> None:
 
     cache.clear()
     inbox._routes.clear()
+    inbox._rung_at.clear()
 
 
 @pytest.fixture
