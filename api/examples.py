@@ -64,7 +64,7 @@ MAPPING = {
     "quickbooks_connection": 4,
     "schedule": "real_time",
     "scan_every_minutes": 30,
-    "batch_time": "06:00:00",
+    "batch_time": "06:00",
     "batch_weekday": 0,
     "closed_period": "first_open_date",
     "customer_policy": "single",

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -100,6 +101,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(body, status=api_exc.status_code, headers=headers, content_type=PROBLEM_JSON)
 
 
+@csrf_exempt  # no session state is read or changed; a cookie must not turn this into an HTML 403
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any /api/v1/ path that matches nothing: a problem, not the HTML 404 page."""
     return JsonResponse(

@@ -8,6 +8,7 @@ addressed by slug.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -153,8 +154,24 @@ class RefSerializer(serializers.ModelSerializer):
         fields = ["purpose", "currency", "entity", "qbo_id", "qbo_name"]
 
 
+class LocalTimeField(serializers.RegexField):
+    """A time of day in the organisation's time zone, "HH:MM" (no offset: it is local)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "HH:MM, in the organisation's time zone.")
+        super().__init__(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", **kwargs)
+
+    def to_internal_value(self, data: Any) -> time:
+        value = super().to_internal_value(data)
+        return time(int(value[:2]), int(value[3:]))
+
+    def to_representation(self, value: time) -> str:
+        return value.strftime("%H:%M")
+
+
 class MappingSerializer(serializers.ModelSerializer):
     stripe_connection = serializers.IntegerField(source="stripe_id")
+    batch_time = LocalTimeField()
     quickbooks_connection = serializers.IntegerField(source="quickbooks_id")
     refs = RefSerializer(many=True)
 
@@ -183,7 +200,7 @@ class MappingCreateSerializer(serializers.Serializer):
 class MappingUpdateSerializer(serializers.Serializer):
     schedule = serializers.ChoiceField(choices=SyncProfile.Schedule.choices, required=False)
     scan_every_minutes = serializers.IntegerField(min_value=5, max_value=24 * 60, required=False)
-    batch_time = serializers.TimeField(required=False)
+    batch_time = LocalTimeField(required=False)
     batch_weekday = serializers.IntegerField(min_value=0, max_value=6, required=False)
     closed_period = serializers.ChoiceField(
         choices=SyncProfile.ClosedPeriod.choices, required=False
