@@ -53,6 +53,12 @@ app.conf.beat_schedule = {
     # The queue is only a doorbell: this finds every company whose outbox has due, failed or
     # unresolved rows and rings again, so a lost or doubled message changes nothing.
     "sweep-outbox": {"task": "syncs.tasks.sweep_outbox", "schedule": 60.0},
+    # Partner webhooks: rings again for every delivery that is due (a retry whose time has
+    # come, or one whose doorbell was lost or whose worker died), so none waits for a message.
+    "sweep-webhook-deliveries": {
+        "task": "partner_hooks.tasks.sweep_webhook_deliveries",
+        "schedule": 60.0,
+    },
     # Each organisation's own schedule (real time + a safety-net scan every N minutes, or a
     # daily / weekly batch at its time): this checks every 5 minutes which ones are due.
     "scheduled-scans": {

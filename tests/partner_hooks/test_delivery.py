@@ -287,3 +287,11 @@ def test_it_sends_nothing_to_a_turned_off_endpoint(world: World, receiver: Recei
     assert delivery is not None and delivery.state == "given_up"
     assert receiver.received == []
     assert _emit(world) is None
+
+
+def test_beat_runs_the_sweeper_every_minute() -> None:
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["sweep-webhook-deliveries"]
+    assert entry == {"task": "partner_hooks.tasks.sweep_webhook_deliveries", "schedule": 60.0}
+    assert entry["task"] in app.tasks
