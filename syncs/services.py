@@ -55,12 +55,40 @@ def sync_run_request(
     return run
 
 
+# run_sync's hard time limit is 30 minutes: a run "running" for longer has no live worker
+# (it was killed mid-run) and may be claimed again; it resumes at its cursor.
+RUN_ABANDONED_AFTER = timedelta(minutes=31)
+
+
 def sync_run_claim(*, run_id: int) -> bool:
     # Several workers may receive the same id; the conditional UPDATE lets exactly one win.
-    updated = SyncRun.objects.filter(id=run_id, status=SyncRun.Status.QUEUED).update(
+    abandoned = Q(
+        status=SyncRun.Status.RUNNING, started_at__lt=timezone.now() - RUN_ABANDONED_AFTER
+    )
+    updated = SyncRun.objects.filter(Q(status=SyncRun.Status.QUEUED) | abandoned, id=run_id).update(
         status=SyncRun.Status.RUNNING, started_at=timezone.now()
     )
     return updated == 1
+
+
+def sync_runs_resume_abandoned() -> list[int]:
+    """Queue again every run whose worker died mid-run (else it would stay "running" for
+    ever, and block the account's safety-net scans); returns their ids."""
+    cutoff = timezone.now() - RUN_ABANDONED_AFTER
+    ids = list(
+        SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    if ids:
+        SyncRun.objects.filter(
+            pk__in=ids, status=SyncRun.Status.RUNNING, started_at__lt=cutoff
+        ).update(status=SyncRun.Status.QUEUED)
+        from syncs import tasks
+
+        for run_id in ids:
+            transaction.on_commit(lambda run_id=run_id: tasks.run_sync.delay(run_id))
+    return ids
 
 
 def _windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -39,6 +39,9 @@ def sweep_outbox() -> None:
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def schedule_safety_net_scans() -> None:
-    """Beat: re-read recent Stripe history for every connected account (webhooks can be lost)."""
+    """Beat: re-read recent Stripe history for every connected account (webhooks can be lost).
+    First, runs whose worker died mid-run are queued again (they resume at their cursor)."""
+    for run_id in services.sync_runs_resume_abandoned():
+        logger.info("sync run %s was abandoned by its worker; resumed", run_id)
     for run_id in services.safety_net_scans_request():
         logger.info("safety-net scan %s queued", run_id)
