@@ -61,6 +61,7 @@ class Resolved:
     """The customers of one planning pass: refs to post with, or why a sale must wait."""
 
     refs: dict[Key, Ref] = field(default_factory=dict)
+    by_txn: dict[str, Ref] = field(default_factory=dict)  # refunds: their sale's customer
     waiting: dict[Key, str] = field(default_factory=dict)
     needs_action: dict[Key, str] = field(default_factory=dict)
 

@@ -8,18 +8,21 @@ generation (void and re-post), which has its own key.
 from __future__ import annotations
 
 import hashlib
+import json
 import zoneinfo
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mappings.defaults import CustomerPolicy, Ref
+from mappings.defaults import CustomerPolicy, Mappings, Ref
 from mappings.models import SyncProfile
 from mappings.selectors import mappings_for
 from syncs import adapt, customers
 from syncs.ledger import CustomerInfo, LedgerTxn
-from syncs.models import BalanceTransaction, OutboxDocument, Payout
+from syncs.models import BalanceTransaction, CustomerLink, OutboxDocument, Payout
 from syncs.planner import (
     ClosedBooks,
     ClosedPeriodPolicy,
@@ -80,14 +83,59 @@ def _rematch_rows(profile: SyncProfile) -> dict[str, OutboxDocument]:
     }
 
 
+def _sale_customers(
+    profile: SyncProfile,
+    mappings: Mappings,
+    refunds: list[LedgerTxn],
+    sources: dict[str, dict[str, Any]],
+) -> dict[str, Ref]:
+    """Refund txn id → the customer its sale was planned with (§3: "same customer as the
+    sale"), even when the sale went to another customer than today's match (planned before the
+    policy changed). A customer since gone from QuickBooks (no live link, not a guest) is not
+    reused: the refund is matched afresh."""
+    sale_txn = {}
+    for txn in refunds:
+        charge = sources.get(txn.charge_id or "") or {}
+        if isinstance(charge.get("balance_transaction"), str):
+            sale_txn[txn.id] = charge["balance_transaction"]
+    if not sale_txn:
+        return {}
+    sold_to: dict[str, Ref] = {}
+    for stripe_id, body in OutboxDocument.objects.filter(
+        quickbooks=profile.quickbooks,
+        role=Role.SALE,
+        rematch=False,
+        balance_transaction__connection=profile.stripe,
+        balance_transaction__stripe_id__in=set(sale_txn.values()),
+    ).values_list("balance_transaction__stripe_id", "body"):
+        ref = json.loads(body, parse_float=Decimal).get("CustomerRef") or {}
+        if ref.get("value"):
+            sold_to[stripe_id] = Ref(str(ref["value"]), str(ref.get("name", "")))
+    guests = {r.value for r in mappings.guest_customers.values()}
+    if mappings.guest_customer is not None:
+        guests.add(mappings.guest_customer.value)
+    linked = set(
+        CustomerLink.objects.filter(
+            quickbooks=profile.quickbooks,
+            qbo_id__in={r.value for r in sold_to.values()} - guests,
+        ).values_list("qbo_id", flat=True)
+    )
+    return {
+        txn_id: sold_to[sale]
+        for txn_id, sale in sale_txn.items()
+        if sale in sold_to and sold_to[sale].value in guests | linked
+    }
+
+
 def _customers(
     profile: SyncProfile,
-    policy: CustomerPolicy,
+    mappings: Mappings,
     rows: list[BalanceTransaction],
     txns: list[LedgerTxn],
-    rematch: dict[str, OutboxDocument],
+    sources: dict[str, dict[str, Any]],
 ) -> customers.Resolved:
     """Match (or create) the customers of the receipts not planned yet, in one pass."""
+    policy = mappings.customer_policy
     if policy == CustomerPolicy.SINGLE:
         return customers.Resolved()
     planned = set(
@@ -98,12 +146,22 @@ def _customers(
             rematch=False,
         ).values_list("balance_transaction_id", flat=True)
     )
+    todo = [
+        txn
+        for row, txn in zip(rows, txns, strict=True)
+        if row.pk not in planned and _customer_key(txn) is not None
+    ]
+    by_sale = _sale_customers(
+        profile, mappings, [t for t in todo if t.reporting_category == "refund"], sources
+    )
     wanted: dict[customers.Key, CustomerInfo] = {}
-    for row, txn in zip(rows, txns, strict=True):
+    for txn in todo:
         key = _customer_key(txn)
-        if key is not None and row.pk not in planned and txn.customer is not None:
+        if key is not None and txn.id not in by_sale and txn.customer is not None:
             wanted.setdefault(key, txn.customer)
-    return customers.customers_resolve(profile=profile, policy=policy, wanted=wanted)
+    resolved = customers.customers_resolve(profile=profile, policy=policy, wanted=wanted)
+    resolved.by_txn.update(by_sale)
+    return resolved
 
 
 def outbox_plan(*, profile: SyncProfile) -> PlanReport:
@@ -122,10 +180,10 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
     rematch = _rematch_rows(profile)
     matched = _customers(
         profile,
-        mappings.customer_policy,
+        mappings,
         [r for r in rows if r.currency == home or multicurrency],
         [t for r, t in zip(rows, txns, strict=True) if r.currency == home or multicurrency],
-        rematch,
+        sources,
     )
     for row, txn in zip(rows, txns, strict=True):
         if row.currency != home and not multicurrency:
@@ -136,7 +194,9 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
             continue
         customer: Ref | None = None
         key = _customer_key(txn) if mappings.customer_policy != CustomerPolicy.SINGLE else None
-        if key is not None:
+        if txn.id in matched.by_txn:
+            customer = matched.by_txn[txn.id]
+        elif key is not None:
             customer = matched.refs.get(key)
             if key in matched.needs_action:
                 report.needs_action.append(f"{row.stripe_id}: {matched.needs_action[key]}")

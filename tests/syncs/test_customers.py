@@ -116,6 +116,7 @@ class Ledger:
             "amount": amount,
             "currency": currency,
             "customer": customer,
+            "balance_transaction": f"txn_{self.count + 1:04d}",
             "billing_details": {"name": None, "email": None},
             "metadata": {},
         }
@@ -335,6 +336,25 @@ def test_a_refund_names_the_same_customer_as_its_sale(
     sold_to = _receipt(qbo, company, sale)["CustomerRef"]["value"]
     assert _receipt(qbo, company, refund, "refund")["CustomerRef"]["value"] == sold_to
     assert _customer_names(qbo, company)["Jane Doe"] == 1
+
+
+def test_a_refund_names_its_sales_customer_even_after_the_policy_changed(
+    profile: SyncProfile, ledger: Ledger, qbo: RunningEmulator, company: Connection
+) -> None:
+    _set_policy(profile, CustomerPolicy.SINGLE)
+    ledger.customer("cus_jane", "Jane Doe", "jane@example.com")
+    sale = ledger.charge("cus_jane", 5000)
+    _sync(profile)
+    guest = _receipt(qbo, company, sale)["CustomerRef"]["value"]
+
+    _set_policy(profile, CustomerPolicy.MATCH)
+    refund = ledger.refund(sale, 2000)
+    other_sale = ledger.charge("cus_jane", 3000)
+    _sync(profile)
+
+    assert _receipt(qbo, company, refund, "refund")["CustomerRef"]["value"] == guest
+    jane = _receipt(qbo, company, other_sale)["CustomerRef"]["value"]
+    assert jane != guest and CustomerLink.objects.get().qbo_id == jane
 
 
 @pytest.mark.parametrize("policy", [CustomerPolicy.MATCH, CustomerPolicy.SINGLE])
