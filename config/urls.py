@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("connections.urls")),
     path("", include("syncs.urls")),
+    path("", include("partner_hooks.urls")),
     path("connect/<str:token>/", connection_views.client_connect, name="client_connect"),
     path(
         "connect/<str:token>/<str:provider>/",

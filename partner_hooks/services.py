@@ -55,7 +55,11 @@ USER_AGENT = "Tieout-Webhooks/1.0"
 
 
 class EndpointInvalid(ValueError):
-    """The endpoint cannot be saved; the message says why."""
+    """The endpoint cannot be saved; the message says why, `field` says about which input."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- Endpoints ----------------------------------------------------------------------------
@@ -65,7 +69,7 @@ def _clean_event_types(event_types: Iterable[str]) -> list[str]:
     chosen = sorted(set(event_types))
     unknown = [t for t in chosen if t not in SUBSCRIBABLE]
     if unknown:
-        raise EndpointInvalid(f"Unknown event type: {', '.join(unknown)}.")
+        raise EndpointInvalid(f"Unknown event type: {', '.join(unknown)}.", field="event_types")
     return chosen
 
 
@@ -76,7 +80,7 @@ def endpoint_create(
     try:
         check_url(url)
     except UnsafeUrl as error:
-        raise EndpointInvalid(str(error)) from None
+        raise EndpointInvalid(str(error), field="url") from None
     return WebhookEndpoint.objects.create(
         tenant=tenant,
         url=url.strip(),

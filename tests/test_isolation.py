@@ -18,6 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.models import Connection, ConnectLink
 from mappings.models import ProductItem, QboRef, SyncProfile
+from partner_hooks import services as hooks
+from partner_hooks.models import Delivery, WebhookEndpoint, WebhookEvent
 from syncs.models import OutboxDocument, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
@@ -127,6 +129,22 @@ CASES: dict[str, Case] = {
     "api:keys": Case(),
     "api:key_create": Case(get=False, post={"name": "Isolation", "access": "read"}),
     "api:key_revoke": Case(objects=lambda w: {"pk": _alice_api_key(w)}, get=False, post={}),
+    "partner_hooks:webhooks": Case(),
+    "partner_hooks:endpoint_create": Case(
+        get=False, post={"url": "http://127.0.0.1:9/isolation", "event_types": "sync.finished"}
+    ),
+    "partner_hooks:endpoint_roll_secret": Case(
+        objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={}
+    ),
+    "partner_hooks:endpoint_delete": Case(
+        objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={}
+    ),
+    "partner_hooks:endpoint_send_test": Case(
+        objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={}
+    ),
+    "partner_hooks:delivery_retry": Case(
+        objects=lambda w: {"pk": _alice_hook(w).pk}, get=False, post={}
+    ),
 }
 
 # URLs that address no tenant's objects, each with the reason and the test that covers it.
@@ -181,6 +199,10 @@ def world(world: World) -> World:
         status="needs_action",
         last_error="QuickBooks refused it.",
     )
+    # A webhook endpoint with one failed delivery, so that retrying it is a real write.
+    hooks.endpoint_create(tenant=world.alice_tenant, url="http://127.0.0.1:9/alice")
+    hooks.event_emit(tenant_id=world.alice_tenant.pk, type="sync.finished", data={})
+    Delivery.objects.filter(tenant=world.alice_tenant).update(state="failed")
     return world
 
 
@@ -201,6 +223,10 @@ def _alice_api_key(world: World) -> int:
             tenant=world.alice_tenant, name="isolation", access="read", created_by=world.alice
         ).key
     return key.pk
+
+
+def _alice_hook(world: World) -> Delivery:
+    return Delivery.objects.get(tenant=world.alice_tenant)
 
 
 def _all_url_names() -> set[str]:
@@ -249,6 +275,9 @@ def _snapshot() -> list[tuple[Any, ...]]:
         *QboRef.objects.order_by("pk").values_list(),
         *ProductItem.objects.order_by("pk").values_list(),
         *OutboxDocument.objects.order_by("pk").values_list(),
+        *WebhookEndpoint.objects.order_by("pk").values_list(),
+        *WebhookEvent.objects.order_by("pk").values_list(),
+        *Delivery.objects.order_by("pk").values_list(),
     ]
 
 
