@@ -248,16 +248,22 @@ def _fetch_stripe_customers(profile: SyncProfile, ids: list[str]) -> dict[str, d
             logger.warning("Stripe customer %s not readable: %s", stripe_id, type(error).__name__)
             continue
         found[stripe_id] = raw
-        SourceObject.objects.update_or_create(
-            connection=profile.stripe,
-            stripe_id=stripe_id,
-            defaults={
-                "tenant_id": profile.tenant_id,
-                "object_type": "customer",
-                "customer_id": stripe_id,
-                "raw": raw,
-            },
-        )
+    SourceObject.objects.bulk_create(
+        [
+            SourceObject(
+                tenant_id=profile.tenant_id,
+                connection=profile.stripe,
+                stripe_id=stripe_id,
+                object_type="customer",
+                customer_id=stripe_id,
+                raw=raw,
+            )
+            for stripe_id, raw in found.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["connection", "stripe_id"],
+        update_fields=["object_type", "customer_id", "raw", "updated_at"],
+    )
     return found
 
 
