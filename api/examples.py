@@ -148,3 +148,27 @@ TIE_OUT = {
     "explanation": "",
     "checked_at": WHEN,
 }
+WEBHOOK_ENDPOINT = {
+    "id": 4,
+    "url": "https://hooks.platform.test/tieout",
+    "description": "Platform notifications",
+    "event_types": ["sync.finished", "error.raised"],
+    "active": True,
+    "created": WHEN,
+    "secret_rolled_at": None,
+}
+ISSUED_WEBHOOK_ENDPOINT = {**WEBHOOK_ENDPOINT, "secret": "whsec_5c0f…e91a"}
+DELIVERY = {
+    "id": 77,
+    "endpoint": 4,
+    "event": {"id": "evt_8e1f6c2a90b3d4e5f6a7b8c9", "type": "sync.finished", "created": WHEN},
+    "state": "succeeded",
+    "attempts": 1,
+    "next_attempt_at": WHEN,
+    "last_status": 200,
+    "last_error": "",
+    "last_duration_ms": 84,
+    "last_attempt_at": WHEN,
+    "delivered_at": WHEN,
+    "created": WHEN,
+}

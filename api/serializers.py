@@ -451,3 +451,56 @@ class ApiKeySerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiKey
         fields = ["id", "kind", "name", "prefix", "access", "created", "last_used_at"]
+
+
+# --- Outgoing webhooks (partner_hooks) -------------------------------------------------------
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    description = serializers.CharField()
+    event_types = serializers.ListField(
+        child=serializers.CharField(), help_text="Empty: every event type."
+    )
+    active = serializers.BooleanField()
+    created = serializers.DateTimeField()
+    secret_rolled_at = serializers.DateTimeField(allow_null=True)
+
+
+class IssuedWebhookEndpointSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        help_text="Shown once: verify each delivery's signature with it."
+    )
+
+
+class WebhookEndpointCreateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    description = serializers.CharField(max_length=200, required=False, default="")
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=["sync.finished", "error.raised", "tie_out.broken"]),
+        required=False,
+        default=list,
+        help_text="Leave out for every event type.",
+    )
+
+
+class WebhookEventRefSerializer(serializers.Serializer):
+    id = serializers.CharField(source="event_id", help_text="evt_…, also in the signed body.")
+    type = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    endpoint = serializers.IntegerField(source="endpoint_id")
+    event = WebhookEventRefSerializer()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    last_status = serializers.IntegerField(allow_null=True, help_text="Your endpoint's answer.")
+    last_error = serializers.CharField()
+    last_duration_ms = serializers.IntegerField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()

@@ -6,7 +6,16 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import problems
-from api.views import connections, documents, errors, mappings, organisations, syncs, tie_out
+from api.views import (
+    connections,
+    documents,
+    errors,
+    mappings,
+    organisations,
+    syncs,
+    tie_out,
+    webhooks,
+)
 
 app_name = "api_v1"
 
@@ -67,6 +76,19 @@ urlpatterns = [
     path(ORG + "errors/<str:key>/retry/", errors.ErrorGroupRetry.as_view(), name="error_retry"),
     path(ORG + "errors/<str:key>/ignore/", errors.ErrorGroupIgnore.as_view(), name="error_ignore"),
     path(ORG + "tie-out/", tie_out.TieOutList.as_view(), name="tie_out"),
+    path(
+        ORG + "webhook-endpoints/", webhooks.WebhookEndpointList.as_view(), name="webhook_endpoints"
+    ),
+    path(
+        ORG + "webhook-endpoints/<int:pk>/",
+        webhooks.WebhookEndpointDetail.as_view(),
+        name="webhook_endpoint",
+    ),
+    path(
+        ORG + "webhook-endpoints/<int:pk>/deliveries/",
+        webhooks.DeliveryList.as_view(),
+        name="webhook_deliveries",
+    ),
     # Anything else under /api/v1/ is a problem+json 404, never the HTML page.
     re_path(r"^(?P<path>.*)$", problems.not_found, name="not_found"),
 ]

@@ -19,6 +19,7 @@ from api import services
 from api.models import ApiKey, Partner
 from connections.models import Connection
 from mappings.models import QboRef, SyncProfile
+from partner_hooks.models import Delivery, WebhookEndpoint, WebhookEvent
 from syncs.models import BalanceTransaction, OutboxDocument, Payout, Reconciliation, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tests.conftest import World
@@ -42,6 +43,7 @@ class Org:
     invitation: Invitation
     link: Any
     member: Membership
+    webhook: WebhookEndpoint
     ids: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,6 +116,9 @@ def seed_org(tenant: Tenant, stripe: Connection | None = None, tag: str = "a") -
     account = "Sales" if tag == "a" else "Fees"
     document = doc(1, "needs_action", f"QuickBooks refused it: the {account} account is inactive.")
     posted = doc(2, "posted")
+    webhook = WebhookEndpoint.objects.create(tenant=tenant, url=f"http://127.0.0.1:9/{tag}")
+    event = WebhookEvent.objects.create(tenant=tenant, type="sync.finished", payload={"n": 1})
+    Delivery.objects.create(tenant=tenant, endpoint=webhook, event=event)
     members = Membership.objects.filter(tenant=tenant).exclude(role="owner")
     member = members.first() or Membership.objects.filter(tenant=tenant).first()
     assert member is not None
@@ -140,6 +145,7 @@ def seed_org(tenant: Tenant, stripe: Connection | None = None, tag: str = "a") -
         invitation=InvitationFactory(tenant=tenant),
         link=ConnectLinkFactory(tenant=tenant),
         member=member,
+        webhook=webhook,
     )
 
 

@@ -15,6 +15,7 @@ from api.models import ApiKey
 from api.selectors import error_groups
 from connections.models import Connection, ConnectLink
 from mappings.models import QboRef, SyncProfile
+from partner_hooks.models import Delivery, WebhookEndpoint
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tests.api.conftest import ApiWorld, Org, call, url
@@ -86,6 +87,11 @@ ENDPOINTS = [
     _w("error_retry", "post", lambda o: {"key": _error_key(o)}),
     _w("error_ignore", "post", lambda o: {"key": _error_key(o)}, lambda o: {"reason": "By hand."}),
     _r("tie_out"),
+    _r("webhook_endpoints"),
+    _w("webhook_endpoints", "post", body=lambda o: {"url": "http://127.0.0.1:9/new"}),
+    _r("webhook_endpoint", _pk("webhook")),
+    _w("webhook_endpoint", "delete", _pk("webhook")),
+    _r("webhook_deliveries", _pk("webhook")),
 ]
 IDS = [f"{e.method} {e.name}" for e in ENDPOINTS]
 # Addressed by no organisation: the schema and its docs are public; organisations are listed
@@ -105,6 +111,8 @@ def _snapshot() -> list[tuple[Any, ...]]:
         SyncRun,
         OutboxDocument,
         Reconciliation,
+        WebhookEndpoint,
+        Delivery,
     ]
     return [row for model in models for row in model.objects.order_by("pk").values_list()]
 

@@ -1,0 +1,139 @@
+"""Outgoing webhook endpoints and their delivery log, through partner_hooks' services.
+
+Managing endpoints needs `change_settings` (owners and admins, read-and-write keys), like the
+dashboard's Webhooks page: read keys cannot see them either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import examples as ex
+from api.access import ApiAccess, get_tenant_for_api
+from api.idempotency import idempotent
+from api.schema import IDEMPOTENT_POST, example, operation, request_example
+from api.serializers import (
+    DeliverySerializer,
+    IssuedWebhookEndpointSerializer,
+    WebhookEndpointCreateSerializer,
+    WebhookEndpointSerializer,
+)
+from api.views.base import ScopedList, bad, valid
+from partner_hooks import services as hook_services
+from partner_hooks.models import Delivery, WebhookEndpoint
+from tenants.roles import Perm
+
+TAG = ["webhooks"]
+MANAGE = Perm.CHANGE_SETTINGS
+
+
+def _endpoint(access: ApiAccess, pk: int) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.for_tenant(access.tenant).filter(pk=pk).first()
+    if endpoint is None:
+        raise NotFound
+    return endpoint
+
+
+class WebhookEndpointList(ScopedList):
+    serializer_class = WebhookEndpointSerializer
+    queryset = WebhookEndpoint.objects.none()
+
+    def access(self) -> ApiAccess:
+        return get_tenant_for_api(self.request, self.kwargs["slug"], MANAGE)
+
+    def scoped(self, access: ApiAccess) -> QuerySet[WebhookEndpoint]:
+        return WebhookEndpoint.objects.for_tenant(access.tenant)
+
+    @operation(
+        summary="List webhook endpoints",
+        description="Where Tieout sends sync.finished, error.raised and tie_out.broken events, "
+        "signed with each endpoint's secret (never shown again after creation).",
+        responses={200: WebhookEndpointSerializer(many=True)},
+        examples=[example("endpoints", ex.WEBHOOK_ENDPOINT)],
+        errors=[403],
+        tags=TAG,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @operation(
+        summary="Add a webhook endpoint",
+        description="The signing secret is in this answer only. " + IDEMPOTENT_POST,
+        request=WebhookEndpointCreateSerializer,
+        responses={201: IssuedWebhookEndpointSerializer},
+        examples=[
+            request_example(
+                "endpoint",
+                {"url": "https://hooks.platform.test/tieout", "event_types": ["sync.finished"]},
+            ),
+            example("created", ex.ISSUED_WEBHOOK_ENDPOINT, 201),
+        ],
+        write=True,
+        errors=[409, 422],
+        tags=TAG,
+    )
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        data = valid(WebhookEndpointCreateSerializer, request.data)
+        try:
+            endpoint = hook_services.endpoint_create(tenant=access.tenant, **data)
+        except hook_services.EndpointInvalid as error:
+            raise bad(getattr(error, "field", "url"), str(error)) from None
+        body = {**WebhookEndpointSerializer(endpoint).data, "secret": endpoint.secret}
+        return Response(body, status=201)
+
+
+class WebhookEndpointDetail(APIView):
+    @operation(
+        summary="Get a webhook endpoint",
+        responses={200: WebhookEndpointSerializer},
+        examples=[example("endpoint", ex.WEBHOOK_ENDPOINT)],
+        errors=[403],
+        tags=TAG,
+    )
+    def get(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        return Response(WebhookEndpointSerializer(_endpoint(access, pk)).data)
+
+    @operation(
+        summary="Delete a webhook endpoint",
+        description="Nothing more is sent to it; its delivery log goes with it.",
+        responses={204: None},
+        write=True,
+        tags=TAG,
+    )
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        hook_services.endpoint_delete(endpoint=_endpoint(access, pk))
+        return Response(status=204)
+
+
+class DeliveryList(ScopedList):
+    serializer_class = DeliverySerializer
+    queryset = Delivery.objects.none()
+
+    def access(self) -> ApiAccess:
+        return get_tenant_for_api(self.request, self.kwargs["slug"], MANAGE)
+
+    def scoped(self, access: ApiAccess) -> QuerySet[Delivery]:
+        endpoint = _endpoint(access, self.kwargs["pk"])
+        return hook_services.deliveries_for(tenant=access.tenant, endpoint=endpoint)
+
+    @operation(
+        summary="List an endpoint's deliveries",
+        description="The delivery log: each event sent to this endpoint, its state, attempts "
+        "and your endpoint's last answer.",
+        responses={200: DeliverySerializer(many=True)},
+        examples=[example("deliveries", ex.DELIVERY)],
+        errors=[403],
+        tags=TAG,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,56 @@
+"""Outgoing webhook endpoints through the API (partner_hooks does the sending)."""
+
+from __future__ import annotations
+
+from partner_hooks.models import WebhookEndpoint
+from tests.api.conftest import ApiWorld, call, url
+
+
+def test_it_creates_an_endpoint_and_shows_its_secret_once(api: ApiWorld) -> None:
+    target = url("webhook_endpoints", slug=api.a.slug)
+    body = {"url": "http://127.0.0.1:9/receiver", "event_types": ["sync.finished"]}
+    response = call("post", target, api.a_rw, body)
+    assert response.status_code == 201, response.content
+    created = response.json()
+    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    assert created["secret"] == endpoint.secret and endpoint.secret.startswith("whsec_")
+    assert (endpoint.tenant, endpoint.event_types) == (api.a.tenant, ["sync.finished"])
+    listed = call("get", target, api.a_rw).json()["results"]
+    assert {e["id"] for e in listed} == {created["id"], api.a.webhook.pk}
+    assert all("secret" not in e for e in listed)
+    detail = call("get", url("webhook_endpoint", slug=api.a.slug, pk=endpoint.pk), api.a_rw)
+    assert "secret" not in detail.json()
+
+
+def test_it_refuses_an_address_the_guard_refuses(api: ApiWorld) -> None:
+    target = url("webhook_endpoints", slug=api.a.slug)
+    before = WebhookEndpoint.objects.count()
+    response = call("post", target, api.a_rw, {"url": "http://user:pw@127.0.0.1:9/"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "url"
+    response = call(
+        "post", target, api.a_rw, {"url": "http://127.0.0.1:9/", "event_types": ["ping"]}
+    )
+    assert response.status_code == 400
+    assert WebhookEndpoint.objects.count() == before
+
+
+def test_it_lists_deliveries_and_deletes_an_endpoint(api: ApiWorld) -> None:
+    endpoint = api.a.webhook
+    log = call("get", url("webhook_deliveries", slug=api.a.slug, pk=endpoint.pk), api.a_rw).json()
+    [delivery] = log["results"]
+    assert (delivery["endpoint"], delivery["event"]["type"]) == (endpoint.pk, "sync.finished")
+    assert delivery["state"] == "pending" and delivery["event"]["id"].startswith("evt_")
+    response = call("delete", url("webhook_endpoint", slug=api.a.slug, pk=endpoint.pk), api.a_rw)
+    assert response.status_code == 204
+    assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_it_keeps_endpoints_from_read_keys(api: ApiWorld) -> None:
+    for name, kwargs in [
+        ("webhook_endpoints", {}),
+        ("webhook_endpoint", {"pk": api.a.webhook.pk}),
+        ("webhook_deliveries", {"pk": api.a.webhook.pk}),
+    ]:
+        response = call("get", url(name, slug=api.a.slug, **kwargs), api.a_read)
+        assert response.status_code == 403, name
