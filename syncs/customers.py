@@ -276,7 +276,17 @@ def _match_by_email(
     with_email = {key: info for key, info in details.items() if info.email and key not in links}
     if not with_email:
         return
-    index = _email_index(profile.quickbooks)
+    try:
+        index = _email_index(profile.quickbooks)
+    except ProviderError as error:
+        # Creating them now could duplicate a customer QuickBooks already has: they wait.
+        for key in with_email:
+            details.pop(key)
+            resolved.waiting[key] = (
+                f"waiting to match {key[0]} by email: QuickBooks could not list its customers"
+                f" ({error})"
+            )
+        return
     made = []
     for key, info in with_email.items():
         ref = index.by_email.get((info.email.strip().casefold(), key[1]))

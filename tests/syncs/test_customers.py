@@ -495,6 +495,59 @@ def test_the_guest_customer_made_inactive_needs_a_person(
     assert "Make it active again" in row.last_error
 
 
+def test_sales_wait_when_the_customer_list_cannot_be_read(
+    profile: SyncProfile,
+    ledger: Ledger,
+    qbo: RunningEmulator,
+    company: Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connections.providers.errors import ProviderError
+
+    _set_policy(profile, CustomerPolicy.MATCH_BY_EMAIL)
+    jane = _qbo_customer(qbo, company, "J. Doe", "jane@example.com")
+    ledger.customer("cus_jane", "Jane Doe", "jane@example.com")
+    ledger.customer("cus_bob", "Bob", "")
+    sale = ledger.charge("cus_jane")
+    bobs = ledger.charge("cus_bob")
+    guest = ledger.charge(None)
+
+    def unreachable(company: Connection) -> Any:
+        raise ProviderError("QuickBooks is unreachable", permanent=False)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(customers, "_email_index", unreachable)
+        report = _sync(profile)
+
+    # No customer is created for Jane (QuickBooks may have her); the rest posts.
+    assert any(sale in w and "by email" in w for w in report.waiting)
+    assert not OutboxDocument.objects.filter(key__contains=f":{sale}:").exists()
+    assert _receipt(qbo, company, bobs) and _receipt(qbo, company, guest)
+    assert "Jane Doe" not in _customer_names(qbo, company)
+
+    _sync(profile)  # QuickBooks answers again
+    assert _receipt(qbo, company, sale)["CustomerRef"]["value"] == jane
+
+
+def test_sales_wait_while_another_poster_holds_the_company(
+    profile: SyncProfile, ledger: Ledger, qbo: RunningEmulator, company: Connection
+) -> None:
+    ledger.customer("cus_jane", "Jane Doe", "jane@example.com")
+    sale = ledger.charge("cus_jane")
+    assert poster.lease_acquire(quickbooks_id=company.pk, holder="another worker")
+
+    report = plan.outbox_plan(profile=profile)
+
+    assert any(sale in w and "to be created" in w for w in report.waiting)
+    assert OutboxDocument.objects.get(role="customer").status == "planned"
+    assert not OutboxDocument.objects.filter(key__contains=f":{sale}:").exists()
+
+    poster.lease_release(quickbooks_id=company.pk, holder="another worker")
+    _sync(profile)
+    assert _customer_names(qbo, company)["Jane Doe"] == 1
+    assert _receipt(qbo, company, sale)["CustomerRef"]["value"] == CustomerLink.objects.get().qbo_id
+
+
 # ---- cost: reads per charge ----------------------------------------------------------------
 
 
