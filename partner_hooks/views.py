@@ -1,6 +1,6 @@
 """The webhooks page: endpoints, their one-time secrets, test events and the delivery log.
 
-Everyone in the organisation may look; owners and admins (the API keys permission) change.
+Everyone in the organisation may look; owners and admins (change_settings, as in the API) change.
 A new or rolled secret is rendered in the answer to that POST and never again.
 """
 
@@ -19,7 +19,7 @@ from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
 from tenants.roles import Perm
 
-MANAGE = Perm.MANAGE_API_KEYS
+MANAGE = Perm.CHANGE_SETTINGS
 LOG_SIZE = 50
 
 
