@@ -256,7 +256,10 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
     holder = uuid.uuid4().hex
     if not _claim(delivery_id, holder):
         return None
-    delivery = Delivery.objects.select_related("endpoint", "event__tenant").get(pk=delivery_id)
+    found = Delivery.objects.select_related("endpoint", "event__tenant").filter(pk=delivery_id)
+    delivery = found.first()
+    if delivery is None:
+        return None  # its endpoint was deleted a moment ago
     if not delivery.endpoint.active:
         answer = transport.Answer(None, "", "The endpoint is turned off.", 0)
         _record(delivery, holder, answer, give_up=True)

@@ -124,3 +124,12 @@ def test_settings_links_to_the_webhooks_page(world: World) -> None:
         reverse("tenants:settings", args=[world.alice_tenant.slug])
     )
     assert _url(world) in page.content.decode()
+
+
+def test_the_log_says_when_a_failed_delivery_is_tried_next(world: World) -> None:
+    services.endpoint_create(tenant=world.alice_tenant, url="http://127.0.0.1:9/closed")
+    services.event_emit(tenant_id=world.alice_tenant.pk, type="sync.finished", data={})
+    services.delivery_attempt(delivery_id=Delivery.objects.get().pk)
+    page = world.client_for(world.alice).get(_url(world)).content.decode()
+    assert "Failed, will retry" in page and "next try in" in page
+    assert "Could not connect to the endpoint." in page and "Retry now" in page
