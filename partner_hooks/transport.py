@@ -32,9 +32,8 @@ def _blocked(error: BaseException | None, depth: int = 0) -> bool:
         return False
     if isinstance(error, BlockedAddress):
         return True
-    inner = [error.__cause__, error.__context__, getattr(error, "reason", None)]
-    inner += [arg for arg in error.args if isinstance(arg, BaseException)]
-    return any(_blocked(e, depth + 1) for e in inner)
+    inner = [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
+    return any(_blocked(e, depth + 1) for e in inner if isinstance(e, BaseException))
 
 
 @dataclass(frozen=True)
@@ -112,6 +111,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str], guarded: bool | None
                 excerpt = raw.decode("utf-8", errors="replace")
     except requests.Timeout:
         error = f"No answer within {TIMEOUT[1]} seconds."
+    except requests.exceptions.SSLError:
+        error = "Could not make a secure (TLS) connection: check the endpoint's certificate."
     except requests.ConnectionError as exc:
         error = (
             "The address points inside a private network; nothing was sent."

@@ -128,3 +128,13 @@ def test_it_checks_the_connected_address_at_send_time(receiver: Receiver) -> Non
     assert "private network" in answer.error
     assert receiver.received == []
     assert transport.post(receiver.url, body=b"{}", headers={}, guarded=False).status == 200
+
+
+def test_it_checks_the_peer_before_the_tls_handshake(receiver: Receiver) -> None:
+    url = receiver.url.replace("http://", "https://")
+    answer = transport.post(url, body=b"{}", headers={}, guarded=True)
+    assert "private network" in answer.error
+    # Unguarded, the same call gets as far as TLS (the receiver speaks plain HTTP) and fails there.
+    unguarded = transport.post(url, body=b"{}", headers={}, guarded=False)
+    assert unguarded.error.startswith("Could not make a secure (TLS) connection")
+    assert receiver.received == []
