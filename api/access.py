@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
@@ -41,7 +42,7 @@ def api_key_of(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
-def tenants_for(request: Request) -> object:
+def tenants_for(request: Request) -> QuerySet[Tenant]:
     """The organisations this caller may address (a Tenant queryset)."""
     key = api_key_of(request)
     if key is None:
@@ -57,7 +58,7 @@ def get_tenant_for_api(request: Request, slug: str, perm: Perm = Perm.VIEW) -> A
         access = get_tenant_for_user(request, slug, perm)
         perms = frozenset(p for p in Perm if access.can(p))
         return ApiAccess(tenant=access.tenant, perms=perms, user=request.user)
-    tenant = tenants_for(request).filter(slug=slug).first()  # type: ignore[attr-defined]
+    tenant = tenants_for(request).filter(slug=slug).first()
     if tenant is None:
         raise NotFound
     perms = KEY_PERMS[key.access]

@@ -46,7 +46,7 @@ def _principal(request: Request) -> str:
     return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
 
 
-def _fingerprint(request: Request, args: dict[str, Any]) -> str:
+def _fingerprint(request: Request) -> str:
     try:
         body = json.dumps(request.data, sort_keys=True, default=str)
     except TypeError:
@@ -79,7 +79,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         if not key.strip() or len(key) > 255:
             raise ValidationError({HEADER: ["Use 1 to 255 characters."]})
         principal = _principal(request)
-        fingerprint = _fingerprint(request, kwargs)
+        fingerprint = _fingerprint(request)
         existing = _claim(principal, key, fingerprint)
         if existing is not None:
             return _replay(existing, fingerprint)

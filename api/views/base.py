@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from rest_framework import generics
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
@@ -50,8 +50,6 @@ def actor_name(request: Request) -> str:
 
 
 def object_or_404(queryset: QuerySet[Any], pk: Any) -> Model:
-    from rest_framework.exceptions import NotFound
-
     row = queryset.filter(pk=pk).first()
     if row is None:
         raise NotFound

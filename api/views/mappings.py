@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,8 +39,6 @@ def _mappings(tenant: Tenant) -> QuerySet[SyncProfile]:
 
 
 def _mapping(access: ApiAccess, pk: int) -> SyncProfile:
-    from rest_framework.exceptions import NotFound
-
     profile = _mappings(access.tenant).select_related("stripe", "quickbooks").filter(pk=pk).first()
     if profile is None:
         raise NotFound

@@ -40,7 +40,7 @@ class OrganisationList(ScopedList):
     queryset = Tenant.objects.none()
 
     def get_queryset(self) -> QuerySet[Tenant]:
-        return tenants_for(self.request)  # type: ignore[return-value]
+        return tenants_for(self.request)
 
     @operation(
         summary="List the organisations this key can reach",
