@@ -429,7 +429,14 @@ def _assert_webhooks_played(
     events = InboundEvent.objects.filter(connection=profile.stripe)
     assert set(events.values_list("event_id", flat=True)) == {d["event"] for d in deliveries}
     assert set(events.values_list("status", flat=True)) == {InboundEvent.Status.PROCESSED}
-    assert SyncRun.objects.filter(kind="webhook", status="succeeded").exists()
+    # They reached us out of order: our inbox order is not the order Stripe created them in.
+    created_order = list(dict.fromkeys(d["event"] for d in deliveries))
+    received_order = list(events.order_by("pk").values_list("event_id", flat=True))
+    assert received_order != created_order
+    # The activity after the backfill's range reached the ledger through webhook runs (under
+    # QuickBooks faults such a run may end "failed" after its Stripe part; the sweeper posts).
+    webhook_runs = SyncRun.objects.filter(connection=profile.stripe, kind="webhook")
+    assert webhook_runs.filter(transactions_new__gt=0).exists(), list(webhook_runs.values())
 
 
 def _assert_exactly_once(
