@@ -60,6 +60,12 @@ RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Fix]], ...] = (
         lambda m: Fix(Kind.RECONNECT, "Reconnect QuickBooks"),
     ),
     (
+        # A Stripe customer's QuickBooks customer cannot be made (syncs/customers.py): rename in
+        # QuickBooks, or post such sales on the guest customer (the customer policy).
+        re.compile(r"QuickBooks customer for .* could not be created"),
+        lambda m: Fix(Kind.MAPPING, "Choose how sales find their customer", "customers"),
+    ),
+    (
         # QuickBooks refusing a reference: the chosen account or item was deleted or deactivated.
         re.compile(
             r"Invalid Reference Id|Object Not Found|(?:account|item|vendor)\b[^.]*\binactive",

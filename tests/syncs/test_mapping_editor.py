@@ -310,6 +310,11 @@ CAUSES = [
         "setup/#schedule-{pk}",
     ),
     (
+        "the QuickBooks customer for cus_… (USD) could not be created: the name is taken",
+        Kind.MAPPING,
+        "mappings/#customers",
+    ),
+    (
         "QuickBooks refused Purchase … (code 2500): Invalid Reference Id: Account 91. Fix the "
         "cause (often a mapping or a closed period), then retry.",
         Kind.MAPPING,
@@ -332,6 +337,11 @@ def test_it_knows_which_setting_fixes_each_cause(
 def test_it_links_no_fix_it_does_not_know() -> None:
     assert fix_for("QuickBooks asked us to slow down; retrying.") is None
     assert fix_for("QuickBooks reports this number as taken but it cannot be found.") is None
+    gone = (
+        "The QuickBooks customer of this document was deleted or made inactive after we linked "
+        "it. The link is dropped; the next sync matches the Stripe customer again."
+    )
+    assert fix_for(gone) is None  # nothing to do: it fixes itself
 
 
 def test_it_shows_each_groups_fix_in_the_inbox(world: World) -> None:
