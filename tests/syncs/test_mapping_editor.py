@@ -443,3 +443,31 @@ def test_it_saves_a_guest_customer_or_says_why_not(
     row = _picker(response.content.decode(), "guest_customer")
     assert 'id="guest-guest_customer_error"' in row and "no active customer named" in row
     assert mappings_for(profile).guest_customer == Ref(walk_in, "Walk-in")
+
+
+JUNK = [
+    ("syncs:mapping_choose", {}),
+    ("syncs:mapping_choose", {"purpose": "x" * 41, "currency": "usd", "qbo_id": "1"}),
+    ("syncs:mapping_choose", {"purpose": "clearing", "currency": "euro", "qbo_id": "1"}),
+    ("syncs:mapping_choose", {"purpose": "vendor", "currency": "", "qbo_id": "9" * 40}),
+    ("syncs:mapping_choose", {"purpose": "sales_item", "currency": "eur", "qbo_id": "1"}),
+    ("syncs:mapping_choose", {"purpose": "guest_customer", "currency": "", "qbo_id": "1"}),
+    ("syncs:mapping_product", {"product_id": "prod_\x00", "qbo_id": "1"}),
+    ("syncs:mapping_product", {"product_id": "p" * 65, "qbo_id": ""}),
+    ("syncs:mapping_product_remove", {}),
+    ("syncs:mapping_guest", {"currency": "eu", "name": "Walk-in"}),
+    ("syncs:mapping_guest", {"currency": "", "name": "n" * 101}),
+    ("syncs:customer_policy", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), JUNK)
+def test_it_answers_junk_with_a_form_error_and_changes_nothing(
+    world: World, profile: SyncProfile, name: str, data: dict[str, str]
+) -> None:
+    before = (_refs(profile), list(ProductItem.objects.values_list()), profile.customer_policy)
+    response = world.client_for(world.bob).post(_url(world, name, profile), data)
+    assert response.status_code in (302, 400), response.status_code
+    profile.refresh_from_db()
+    after = (_refs(profile), list(ProductItem.objects.values_list()), profile.customer_policy)
+    assert after == before
