@@ -33,6 +33,7 @@ from syncs.planner import (
 )
 
 PAYOUT_CATEGORIES = {"payout", "payout_reversal", "payout_failure"}
+PLAN_CHUNK = 500  # balance transactions planned per database transaction
 
 
 @dataclass
@@ -185,7 +186,41 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
         [t for r, t in zip(rows, txns, strict=True) if r.currency == home or multicurrency],
         sources,
     )
-    for row, txn in zip(rows, txns, strict=True):
+    # Re-planning is the normal case (every run plans the whole ledger): documents already in
+    # the outbox are skipped here instead of failing an insert each, and new ones are written
+    # in one transaction per chunk rather than one commit each.
+    known = set(
+        OutboxDocument.objects.filter(balance_transaction__connection=profile.stripe).values_list(
+            "key", flat=True
+        )
+    )
+    pairs = list(zip(rows, txns, strict=True))
+    for start in range(0, len(pairs), PLAN_CHUNK):
+        with transaction.atomic():
+            _plan_chunk(
+                profile,
+                report,
+                pairs[start : start + PLAN_CHUNK],
+                known=known,
+                matched=matched,
+                rematch=rematch,
+                context=(mappings, tz, closed, payouts, home, multicurrency),
+            )
+    return report
+
+
+def _plan_chunk(
+    profile: SyncProfile,
+    report: PlanReport,
+    pairs: list[tuple[BalanceTransaction, LedgerTxn]],
+    *,
+    known: set[str],
+    matched: Any,
+    rematch: dict[str, OutboxDocument],
+    context: tuple[Any, ...],
+) -> None:
+    mappings, tz, closed, payouts, home, multicurrency = context
+    for row, txn in pairs:
         if row.currency != home and not multicurrency:
             report.needs_action.append(
                 f"{row.stripe_id}: settled in {row.currency.upper()}; turn on multicurrency in "
@@ -220,14 +255,17 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
         elif plan.status == PlanStatus.NEEDS_ACTION:
             report.needs_action.append(f"{row.stripe_id}: {plan.reason}")
         for document in plan.documents:
-            again = rematch.get(_outbox_key(document))
+            outbox_key = _outbox_key(document)
+            again = rematch.get(outbox_key)
             if again is not None:
                 report.planned += _rewrite(again, document)
+                continue
+            if outbox_key in known:
+                report.already_planned += 1
                 continue
             created = _insert(profile, row, document)
             report.planned += created
             report.already_planned += not created
-    return report
 
 
 def _outbox_key(document: PlannedDocument) -> str:

@@ -194,6 +194,24 @@ def _apply_results(
     by_bid = {result.bid: result for result in results}
     duplicates: list[OutboxDocument] = []
     missing_refs: list[tuple[OutboxDocument, qbo.BatchItemResult]] = []
+    # One commit for the batch's answers, not one per document. Only database writes happen
+    # inside; the follow-up lookups below talk to QuickBooks outside any transaction. A crash
+    # before the commit leaves the rows `sending`, which recovery resolves by DocNumber.
+    with transaction.atomic():
+        _record_results(rows, by_bid, report, duplicates, missing_refs)
+    if duplicates:
+        _adopt(quickbooks_id, duplicates, report)
+    if missing_refs:
+        _check_customers(quickbooks_id, missing_refs, report)
+
+
+def _record_results(
+    rows: list[OutboxDocument],
+    by_bid: dict[str, qbo.BatchItemResult],
+    report: PostReport,
+    duplicates: list[OutboxDocument],
+    missing_refs: list[tuple[OutboxDocument, qbo.BatchItemResult]],
+) -> None:
     for index, row in enumerate(rows):
         result = by_bid.get(str(index))
         if result is None:
@@ -212,10 +230,6 @@ def _apply_results(
         else:
             _needs_action([row], _explain_fault(row, result))
             report.needs_action += 1
-    if duplicates:
-        _adopt(quickbooks_id, duplicates, report)
-    if missing_refs:
-        _check_customers(quickbooks_id, missing_refs, report)
 
 
 # --- Recovery by DocNumber ----------------------------------------------------------------
