@@ -70,6 +70,14 @@ MAPPING = {
     "customer_policy": "single",
     "created": WHEN,
     "refs": [REF],
+    "product_items": [
+        {
+            "product_id": "prod_NffrFeUfNV2Hib",
+            "product_name": "Espresso beans 1 kg",
+            "qbo_id": "31",
+            "qbo_name": "Espresso beans",
+        }
+    ],
 }
 AUTOSETUP = {
     "created": ["Stripe Clearing (USD)", "Stripe Fees"],

@@ -7,6 +7,7 @@ addressed by slug.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import time
 from typing import Any
@@ -17,7 +18,7 @@ from rest_framework import serializers
 from api.models import ApiKey
 from connections.models import Connection, ConnectLink
 from mappings.defaults import CustomerPolicy
-from mappings.models import QboRef, SyncProfile
+from mappings.models import ProductItem, QboRef, SyncProfile
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
 from tenants.forms import LOCALES
 from tenants.models import Invitation, Membership, Tenant
@@ -154,24 +155,40 @@ class RefSerializer(serializers.ModelSerializer):
         fields = ["purpose", "currency", "entity", "qbo_id", "qbo_name"]
 
 
-class LocalTimeField(serializers.RegexField):
+LOCAL_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+@extend_schema_field({"type": "string", "pattern": LOCAL_TIME.pattern, "example": "06:30"})
+class LocalTimeField(serializers.CharField):
     """A time of day in the organisation's time zone, "HH:MM" (no offset: it is local)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "HH:MM, in the organisation's time zone.")
-        super().__init__(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", **kwargs)
+        super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> time:
+    def to_internal_value(self, data: Any) -> time:  # type: ignore[override]
         value = super().to_internal_value(data)
+        if not LOCAL_TIME.match(value):
+            raise serializers.ValidationError("Use HH:MM, like 06:30.")
         return time(int(value[:2]), int(value[3:]))
 
     def to_representation(self, value: time) -> str:
         return value.strftime("%H:%M")
 
 
+class ProductItemSerializer(serializers.ModelSerializer):
+    product_id = serializers.CharField(source="stripe_product", help_text="prod_…")
+    product_name = serializers.CharField(source="stripe_name")
+
+    class Meta:
+        model = ProductItem
+        fields = ["product_id", "product_name", "qbo_id", "qbo_name"]
+
+
 class MappingSerializer(serializers.ModelSerializer):
     stripe_connection = serializers.IntegerField(source="stripe_id")
     batch_time = LocalTimeField()
+    product_items = ProductItemSerializer(many=True, help_text="Products with their own item.")
     quickbooks_connection = serializers.IntegerField(source="quickbooks_id")
     refs = RefSerializer(many=True)
 
@@ -189,6 +206,7 @@ class MappingSerializer(serializers.ModelSerializer):
             "customer_policy",
             "created",
             "refs",
+            "product_items",
         ]
 
 
@@ -208,6 +226,37 @@ class MappingUpdateSerializer(serializers.Serializer):
     customer_policy = serializers.ChoiceField(
         choices=[p.value for p in CustomerPolicy], required=False
     )
+
+
+class RefChoiceSerializer(serializers.Serializer):
+    purpose = serializers.CharField(
+        max_length=40,
+        help_text="An account purpose (clearing, fees, refunds, …), vendor, sales_item or "
+        "guest_customer.",
+    )
+    currency = serializers.CharField(
+        max_length=3,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="For per-currency purposes (clearing, payout_bank, vendor, guest_customer).",
+    )
+    qbo_id = serializers.CharField(
+        max_length=32, required=False, default="", allow_blank=True, help_text="QuickBooks id."
+    )
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="guest_customer only: the customer's display name in QuickBooks.",
+    )
+
+
+class ProductChoiceSerializer(serializers.Serializer):
+    product_id = serializers.CharField(max_length=64, help_text="The Stripe product, prod_…")
+    qbo_id = serializers.CharField(max_length=32, help_text="The QuickBooks item.")
+    product_name = serializers.CharField(max_length=250, required=False, default="")
 
 
 class AutosetupSerializer(serializers.Serializer):

@@ -141,14 +141,8 @@ def profile_create(*, tenant: Tenant, stripe: Connection, quickbooks: Connection
         raise ProfileError("This Stripe account already posts into a company.") from None
 
 
-PROFILE_FIELDS = (
-    "schedule",
-    "scan_every_minutes",
-    "batch_time",
-    "batch_weekday",
-    "closed_period",
-    "customer_policy",
-)
+# The customer policy has its own service (mappings.services.set_customer_policy).
+PROFILE_FIELDS = ("schedule", "scan_every_minutes", "batch_time", "batch_weekday", "closed_period")
 
 
 def profile_update(*, profile: SyncProfile, changes: dict[str, Any]) -> None:

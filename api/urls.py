@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from api import problems
 from api.views import (
@@ -22,7 +22,8 @@ app_name = "api_v1"
 ORG = "organisations/<slug:slug>/"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # JSON, not YAML: YAML 1.1 readers turn a time such as 06:00 into a number.
+    path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_v1:schema"), name="docs"),
     path("organisations/", organisations.OrganisationList.as_view(), name="organisations"),
     path(ORG, organisations.OrganisationDetail.as_view(), name="organisation"),
@@ -56,6 +57,17 @@ urlpatterns = [
         ORG + "mappings/<int:pk>/autosetup/",
         mappings.MappingAutosetup.as_view(),
         name="mapping_autosetup",
+    ),
+    path(ORG + "mappings/<int:pk>/refs/", mappings.MappingRefs.as_view(), name="mapping_refs"),
+    path(
+        ORG + "mappings/<int:pk>/products/",
+        mappings.MappingProducts.as_view(),
+        name="mapping_products",
+    ),
+    path(
+        ORG + "mappings/<int:pk>/products/<str:product_id>/",
+        mappings.MappingProduct.as_view(),
+        name="mapping_product",
     ),
     path(ORG + "syncs/", syncs.SyncRunList.as_view(), name="syncs"),
     path(ORG + "syncs/<int:pk>/", syncs.SyncRunDetail.as_view(), name="sync"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -22,11 +23,15 @@ from api.serializers import (
     MappingCreateSerializer,
     MappingSerializer,
     MappingUpdateSerializer,
+    ProductChoiceSerializer,
+    RefChoiceSerializer,
 )
 from api.views.base import ScopedList, bad, valid
 from connections.models import Connection, Provider
 from connections.providers.errors import ProviderError
+from mappings import services as mapping_services
 from mappings.models import SyncProfile
+from mappings.selectors import GUEST_CUSTOMER
 from syncs import setup
 from tenants.models import Tenant
 from tenants.roles import Perm
@@ -35,7 +40,7 @@ TAG = ["mappings"]
 
 
 def _mappings(tenant: Tenant) -> QuerySet[SyncProfile]:
-    return SyncProfile.objects.for_tenant(tenant).prefetch_related("refs")
+    return SyncProfile.objects.for_tenant(tenant).prefetch_related("refs", "product_items")
 
 
 def _mapping(access: ApiAccess, pk: int) -> SyncProfile:
@@ -127,7 +132,12 @@ class MappingDetail(APIView):
         access = get_tenant_for_api(request, slug, Perm.CHANGE_MAPPINGS)
         profile = _mapping(access, pk)
         changes = valid(MappingUpdateSerializer, request.data)
-        services.profile_update(profile=profile, changes=changes)
+        with transaction.atomic():
+            services.profile_update(profile=profile, changes=changes)
+            if "customer_policy" in changes:
+                mapping_services.set_customer_policy(
+                    profile=profile, policy=changes["customer_policy"]
+                )
         return Response(MappingSerializer(_mapping(access, pk)).data)
 
 
@@ -162,3 +172,96 @@ class MappingAutosetup(APIView):
             "mapping": MappingSerializer(_mapping(access, pk)).data,
         }
         return Response(data)
+
+
+def _refused(error: mapping_services.MappingError) -> Exception:
+    return bad(error.field, error.message)
+
+
+class MappingRefs(APIView):
+    @operation(
+        summary="Choose a QuickBooks account, vendor, item or guest customer",
+        description="Maps one purpose (per currency where it varies) to an existing QuickBooks "
+        "object, checked against the company's own lists first (type, currency, active), "
+        "exactly like the Mapping page; a refused choice is a 400 naming the field and changes "
+        "nothing. 409 when QuickBooks cannot be reached. " + IDEMPOTENT_POST,
+        request=RefChoiceSerializer,
+        responses={200: MappingSerializer},
+        examples=[
+            request_example("fees account", {"purpose": "fees", "qbo_id": "57"}),
+            request_example(
+                "clearing in EUR", {"purpose": "clearing", "currency": "eur", "qbo_id": "93"}
+            ),
+            request_example("guest customer", {"purpose": "guest_customer", "name": "Web sales"}),
+            example("mapping", ex.MAPPING),
+        ],
+        write=True,
+        errors=[409, 422],
+        tags=TAG,
+    )
+    @idempotent
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, Perm.CHANGE_MAPPINGS)
+        profile = _mapping(access, pk)
+        data = valid(RefChoiceSerializer, request.data)
+        try:
+            if data["purpose"] == GUEST_CUSTOMER:
+                mapping_services.choose_guest_customer(
+                    profile=profile, currency=data["currency"], name=data["name"]
+                )
+            else:
+                mapping_services.choose(
+                    profile=profile,
+                    purpose=data["purpose"],
+                    currency=data["currency"],
+                    qbo_id=data["qbo_id"],
+                )
+        except mapping_services.MappingError as error:
+            raise _refused(error) from None
+        except ProviderError as error:
+            raise Conflict(f"QuickBooks could not be read: {error}") from None
+        return Response(MappingSerializer(_mapping(access, pk)).data)
+
+
+class MappingProducts(APIView):
+    @operation(
+        summary="Post a Stripe product's sales to its own QuickBooks item",
+        description="Replaces an earlier item for the same product; the item is checked "
+        "against the company's items first. " + IDEMPOTENT_POST,
+        request=ProductChoiceSerializer,
+        responses={200: MappingSerializer},
+        examples=[
+            request_example("product", {"product_id": "prod_NffrFeUfNV2Hib", "qbo_id": "31"}),
+            example("mapping", ex.MAPPING),
+        ],
+        write=True,
+        errors=[409, 422],
+        tags=TAG,
+    )
+    @idempotent
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, Perm.CHANGE_MAPPINGS)
+        profile = _mapping(access, pk)
+        data = valid(ProductChoiceSerializer, request.data)
+        try:
+            mapping_services.map_product(profile=profile, **data)
+        except mapping_services.MappingError as error:
+            raise _refused(error) from None
+        except ProviderError as error:
+            raise Conflict(f"QuickBooks could not be read: {error}") from None
+        return Response(MappingSerializer(_mapping(access, pk)).data)
+
+
+class MappingProduct(APIView):
+    @operation(
+        summary="Send a product's sales back to the default item",
+        responses={204: None},
+        write=True,
+        tags=TAG,
+    )
+    def delete(self, request: Request, slug: str, pk: int, product_id: str) -> Response:
+        access = get_tenant_for_api(request, slug, Perm.CHANGE_MAPPINGS)
+        profile = _mapping(access, pk)
+        if not mapping_services.unmap_product(profile=profile, product_id=product_id):
+            raise NotFound
+        return Response(status=204)

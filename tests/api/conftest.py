@@ -18,7 +18,7 @@ from django.urls import reverse
 from api import services
 from api.models import ApiKey, Partner
 from connections.models import Connection
-from mappings.models import QboRef, SyncProfile
+from mappings.models import ProductItem, QboRef, SyncProfile
 from partner_hooks.models import Delivery, WebhookEndpoint, WebhookEvent
 from syncs.models import BalanceTransaction, OutboxDocument, Payout, Reconciliation, SyncRun
 from tenants.models import Invitation, Membership, Tenant
@@ -64,6 +64,7 @@ def seed_org(tenant: Tenant, stripe: Connection | None = None, tag: str = "a") -
     QboRef.objects.create(
         profile=profile, purpose="clearing", currency="usd", qbo_id="92", qbo_name="Clearing"
     )
+    ProductItem.objects.create(profile=profile, stripe_product="prod_x", qbo_id="7", qbo_name="X")
     payout = Payout.objects.create(
         tenant=tenant,
         connection=stripe,

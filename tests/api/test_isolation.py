@@ -14,7 +14,7 @@ from django.urls import URLPattern, get_resolver
 from api.models import ApiKey
 from api.selectors import error_groups
 from connections.models import Connection, ConnectLink
-from mappings.models import QboRef, SyncProfile
+from mappings.models import ProductItem, QboRef, SyncProfile
 from partner_hooks.models import Delivery, WebhookEndpoint
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
 from tenants.models import Invitation, Membership, Tenant
@@ -75,6 +75,14 @@ ENDPOINTS = [
     _r("mapping", _pk("profile")),
     _w("mapping", "patch", _pk("profile"), lambda o: {"schedule": "daily"}),
     _w("mapping_autosetup", "post", _pk("profile")),
+    _w("mapping_refs", "post", _pk("profile"), lambda o: {"purpose": "fees", "qbo_id": "1"}),
+    _w(
+        "mapping_products",
+        "post",
+        _pk("profile"),
+        lambda o: {"product_id": "prod_new", "qbo_id": "1"},
+    ),
+    _w("mapping_product", "delete", lambda o: {"pk": o.profile.pk, "product_id": "prod_x"}),
     _r("syncs"),
     _w("syncs", "post", body=lambda o: {"kind": "manual", "connection": o.stripe.pk}),
     _r("sync", _pk("run")),
@@ -108,6 +116,7 @@ def _snapshot() -> list[tuple[Any, ...]]:
         ConnectLink,
         SyncProfile,
         QboRef,
+        ProductItem,
         SyncRun,
         OutboxDocument,
         Reconciliation,
