@@ -32,6 +32,7 @@ from typing import Any
 import stripe
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
 
 from connections import services as connection_services
 from connections.models import Connection
@@ -149,6 +150,12 @@ def customers_resolve(
         return resolved
     company = profile.quickbooks
     links = _links(company, wanted)
+    # A link with neither an id nor its create (the row was removed) starts again.
+    stale = [key for key, link in links.items() if not link.qbo_id and link.outbox_id is None]
+    if stale:
+        CustomerLink.objects.filter(pk__in=[links[key].pk for key in stale]).delete()
+        for key in stale:
+            del links[key]
     _complete_created(links.values())
     missing: dict[Key, CustomerInfo] = {}
     for key, info in wanted.items():
@@ -205,6 +212,7 @@ def _complete_created(links: Iterable[CustomerLink]) -> None:
         assert link.outbox is not None
         link.qbo_id = link.outbox.qbo_id
         link.qbo_name = str(link.outbox.payload.get("DisplayName", ""))
+        link.updated_at = timezone.now()
     if done:
         CustomerLink.objects.bulk_update(done, ["qbo_id", "qbo_name", "updated_at"])
 
@@ -433,6 +441,8 @@ def _post_creates(company: Connection, pending: list[CustomerLink]) -> None:
 
 def _explain_wait(key: Key, link: CustomerLink, resolved: Resolved) -> None:
     row = link.outbox
+    if row is not None and row.status == Status.IGNORED:
+        return  # a person chose not to create it: its receipts use the guest customer
     if row is not None and row.status == Status.NEEDS_ACTION:
         resolved.needs_action[key] = (
             f"the QuickBooks customer for {key[0]} ({key[1].upper()}) could not be created:"

@@ -303,6 +303,24 @@ def test_every_name_taken_needs_a_person_and_the_sale_waits(
     assert any("could not be created" in problem for problem in report.needs_action)
 
 
+def test_an_ignored_customer_create_sends_its_sales_to_the_guest_customer(
+    profile: SyncProfile, ledger: Ledger, qbo: RunningEmulator, company: Connection
+) -> None:
+    for name in ("Jane Doe", "Jane Doe (jane@example.com)", "Jane Doe (cus_jane)"):
+        _qbo_customer(qbo, company, name)
+    ledger.customer("cus_jane", "Jane Doe", "jane@example.com")
+    sale = ledger.charge("cus_jane")
+    _sync(profile)
+    # A person decides not to create her (the error inbox's "ignore").
+    OutboxDocument.objects.filter(role="customer").update(status="ignored")
+
+    report = _sync(profile)
+
+    customer = _receipt(qbo, company, sale)["CustomerRef"]["value"]
+    assert _books(qbo, company).get("Customer", customer)["DisplayName"] == "Stripe Customer"
+    assert not report.waiting and not report.needs_action
+
+
 def test_a_customer_paying_in_two_currencies_gets_one_customer_per_currency(
     profile: SyncProfile, ledger: Ledger, qbo: RunningEmulator, company: Connection
 ) -> None:
