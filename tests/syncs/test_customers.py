@@ -321,6 +321,25 @@ def test_an_ignored_customer_create_sends_its_sales_to_the_guest_customer(
     assert not report.waiting and not report.needs_action
 
 
+def test_a_customer_create_shows_on_the_document_pages(
+    world: World, profile: SyncProfile, ledger: Ledger
+) -> None:
+    from django.urls import reverse
+
+    ledger.customer("cus_jane", "Jane Doe", "jane@example.com")
+    ledger.charge("cus_jane")
+    _sync(profile)
+    row = OutboxDocument.objects.get(role="customer")
+    client = world.client_for(world.alice)
+    slug = world.alice_tenant.slug
+
+    listing = client.get(reverse("syncs:documents", args=[slug]))
+    detail = client.get(reverse("syncs:document_detail", args=[slug, row.pk]))
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert "Jane Doe" in detail.content.decode()
+
+
 def test_a_customer_paying_in_two_currencies_gets_one_customer_per_currency(
     profile: SyncProfile, ledger: Ledger, qbo: RunningEmulator, company: Connection
 ) -> None:
