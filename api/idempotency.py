@@ -76,8 +76,8 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not key.strip() or len(key) > 255:
-            raise ValidationError({HEADER: ["Use 1 to 255 characters."]})
+        if not key.strip() or len(key) > 255 or not (key.isascii() and key.isprintable()):
+            raise ValidationError({HEADER: ["Use 1 to 255 printable ASCII characters."]})
         principal = _principal(request)
         fingerprint = _fingerprint(request)
         existing = _claim(principal, key, fingerprint)

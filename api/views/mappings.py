@@ -262,6 +262,8 @@ class MappingProduct(APIView):
     def delete(self, request: Request, slug: str, pk: int, product_id: str) -> Response:
         access = get_tenant_for_api(request, slug, Perm.CHANGE_MAPPINGS)
         profile = _mapping(access, pk)
+        if not mapping_services.PRODUCT_ID.match(product_id):
+            raise NotFound  # never a product id, so never mapped
         if not mapping_services.unmap_product(profile=profile, product_id=product_id):
             raise NotFound
         return Response(status=204)

@@ -195,3 +195,11 @@ def test_it_refuses_a_malformed_rate_limit_at_start() -> None:
         )
         assert (result.returncode == 0) == ok, (value, result.stderr)
         assert ok or "API_RATE_LIMIT must look like 600/minute" in result.stderr
+
+
+def test_it_refuses_an_unprintable_idempotency_key(api: ApiWorld) -> None:
+    target = url("connect_links", slug=api.a.slug)
+    for key in ["", " ", "x" * 256, "caf\u00e9", "a\tb"]:
+        response = call("post", target, api.a_rw, None, {"Idempotency-Key": key})
+        assert _problem(response, 400)["errors"][0]["field"] == "Idempotency-Key", key
+    assert not IdempotencyRecord.objects.exists()
