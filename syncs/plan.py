@@ -220,6 +220,7 @@ def _plan_chunk(
     context: tuple[Any, ...],
 ) -> None:
     mappings, tz, closed, payouts, home, multicurrency = context
+    new: list[tuple[BalanceTransaction, PlannedDocument]] = []
     for row, txn in pairs:
         if row.currency != home and not multicurrency:
             report.needs_action.append(
@@ -263,9 +264,11 @@ def _plan_chunk(
             if outbox_key in known:
                 report.already_planned += 1
                 continue
-            created = _insert(profile, row, document)
-            report.planned += created
-            report.already_planned += not created
+            known.add(outbox_key)
+            new.append((row, document))
+    created = _insert_many(profile, new)
+    report.planned += created
+    report.already_planned += len(new) - created
 
 
 def _outbox_key(document: PlannedDocument) -> str:
@@ -293,25 +296,43 @@ def _rewrite(row: OutboxDocument, document: PlannedDocument) -> bool:
     )
 
 
-def _insert(profile: SyncProfile, row: BalanceTransaction, document: PlannedDocument) -> bool:
-    key = document.key
-    outbox_key = _outbox_key(document)
+def _insert_many(
+    profile: SyncProfile, new: list[tuple[BalanceTransaction, PlannedDocument]]
+) -> int:
+    """Insert the documents in one statement; when another planner got there first (a unique
+    key or DocNumber already taken), fall back to one insert each. Returns how many were new."""
+    rows = [_outbox_row(profile, row, document) for row, document in new]
     try:
         with transaction.atomic():
-            OutboxDocument.objects.create(
-                tenant_id=profile.tenant_id,
-                quickbooks=profile.quickbooks,
-                balance_transaction=row,
-                key=outbox_key,
-                role=str(key.role),
-                entity=document.entity,
-                generation=document.generation,
-                request_id=document.request_id,
-                doc_number=document.doc_number,
-                body=document.json(),
-                amount=abs(document.clearing_delta.amount),
-                currency=row.currency,
-            )
+            OutboxDocument.objects.bulk_create(rows)
+    except IntegrityError:
+        return sum(_insert(row) for row in rows)
+    return len(rows)
+
+
+def _outbox_row(
+    profile: SyncProfile, row: BalanceTransaction, document: PlannedDocument
+) -> OutboxDocument:
+    return OutboxDocument(
+        tenant_id=profile.tenant_id,
+        quickbooks_id=profile.quickbooks_id,
+        balance_transaction=row,
+        key=_outbox_key(document),
+        role=str(document.key.role),
+        entity=document.entity,
+        generation=document.generation,
+        request_id=document.request_id,
+        doc_number=document.doc_number,
+        body=document.json(),
+        amount=abs(document.clearing_delta.amount),
+        currency=row.currency,
+    )
+
+
+def _insert(outbox_row: OutboxDocument) -> bool:
+    try:
+        with transaction.atomic():
+            outbox_row.save(force_insert=True)
     except IntegrityError:
         return False
     return True
