@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from io import StringIO
 
-from django.test import Client
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client, override_settings
 
 from api import services
 from api.models import ApiKey
+from tenants.management.commands.seed_demo import DEMO_API_KEY
 from tenants.models import Membership, Tenant, hash_token
 from tenants.roles import Role
 from tests.api.conftest import ApiWorld, call, url
+from tests.conftest import World
 
 
 def test_it_accepts_an_organisation_key_as_bearer(api: ApiWorld) -> None:
@@ -126,3 +133,30 @@ def test_it_never_lets_a_key_manage_owners(api: ApiWorld) -> None:
     response = call("patch", url("member", slug=api.a.slug, pk=bob.pk), api.a_rw, {"role": "owner"})
     assert response.status_code == 403
     assert Membership.objects.get(pk=bob.pk).role == Role.ACCOUNTANT
+
+
+def test_it_creates_a_partner_key_from_the_command(world: World) -> None:
+    out = StringIO()
+    call_command(
+        "partner_key", "Acme", owner="bob@example.com", manage=[world.bob_tenant.slug], stdout=out
+    )
+    token = re.search(r"tk_ptr_[A-Za-z0-9]{40}", out.getvalue()).group(0)  # type: ignore[union-attr]
+    listed = call("get", url("organisations"), token).json()["results"]
+    assert [o["slug"] for o in listed] == [world.bob_tenant.slug]
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("partner_key", "Acme", owner="bob@example.com", manage=["nope"])
+
+
+def test_it_seeds_a_demo_key_that_the_readme_can_use(world: World) -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)  # tests run with DEBUG off: a public key is refused
+    assert not ApiKey.objects.filter(name="Demo key (make run)").exists()
+    assert "TIEOUT_KEY" not in out.getvalue()
+    with override_settings(DEBUG=True):  # as under `make run`
+        call_command("seed_demo", stdout=out)
+        call_command("seed_demo", stdout=out)  # idempotent: still one key
+    assert ApiKey.objects.filter(name="Demo key (make run)").count() == 1
+    listed = call("get", url("organisations"), DEMO_API_KEY).json()["results"]
+    assert [o["name"] for o in listed] == ["Northwind Coffee Roasters"]
+    assert f"export TIEOUT_KEY={DEMO_API_KEY}" in out.getvalue()
+    assert f"export TIEOUT_ORG={listed[0]['slug']}" in out.getvalue()
