@@ -189,11 +189,7 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
     # Re-planning is the normal case (every run plans the whole ledger): documents already in
     # the outbox are skipped here instead of failing an insert each, and new ones are written
     # in one transaction per chunk rather than one commit each.
-    known = set(
-        OutboxDocument.objects.filter(balance_transaction__connection=profile.stripe).values_list(
-            "key", flat=True
-        )
-    )
+    known = _known_keys(profile)
     pairs = list(zip(rows, txns, strict=True))
     for start in range(0, len(pairs), PLAN_CHUNK):
         with transaction.atomic():
@@ -207,6 +203,11 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
                 context=(mappings, tz, closed, payouts, home, multicurrency),
             )
     return report
+
+
+def _known_keys(profile: SyncProfile) -> set[str]:
+    rows = OutboxDocument.objects.filter(balance_transaction__connection=profile.stripe)
+    return set(rows.values_list("key", flat=True))
 
 
 def _plan_chunk(
