@@ -428,7 +428,8 @@ def _post_creates(company: Connection, pending: list[CustomerLink]) -> None:
     due = [
         link.outbox
         for link in pending
-        if link.outbox is not None and link.outbox.status != Status.NEEDS_ACTION
+        if link.outbox is not None
+        and link.outbox.status in (Status.PLANNED, Status.FAILED, Status.SENDING, Status.UNKNOWN)
     ]
     if not due:
         return
