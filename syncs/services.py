@@ -190,15 +190,21 @@ def _post_and_tie_out(run: SyncRun) -> None:
 
 
 def outbox_post(*, quickbooks_id: int) -> poster.PostReport:
-    """Post what is due, then announce the documents this step left needing a person (each
-    was claimed, so sent_at, in this step; the poster itself stays unaware of listeners)."""
+    """Post what is due, then announce the documents this step left needing a person: the ones
+    it claimed (sent_at) or recovered (left sending/unknown by an earlier worker). The poster
+    itself stays unaware of listeners."""
     started = timezone.now()
+    stuck = OutboxDocument.objects.filter(
+        quickbooks_id=quickbooks_id,
+        status__in=[OutboxDocument.Status.SENDING, OutboxDocument.Status.UNKNOWN],
+    )
+    recovering = list(stuck.values_list("pk", flat=True))
     report = poster.outbox_post(quickbooks_id=quickbooks_id)
     if report.needs_action:
         refused = OutboxDocument.objects.filter(
+            Q(sent_at__gte=started) | Q(pk__in=recovering),
             quickbooks_id=quickbooks_id,
             status=OutboxDocument.Status.NEEDS_ACTION,
-            sent_at__gte=started,
         )
         with transaction.atomic():
             ids = list(refused.values_list("pk", flat=True))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from connections.models import Connection
 from connections.providers.quickbooks import client as qbo_client
@@ -147,6 +148,21 @@ def test_a_refused_document_announces_error_raised_once_per_attempt(
     bodies = _sent(receiver)
     assert [b["type"] for b in bodies] == ["error.raised", "error.raised"]
     assert bodies[0]["id"] != bodies[1]["id"]
+
+
+def test_a_document_recovered_from_a_dead_worker_is_announced_too(
+    world: World, company: Connection, qbo: QboEmulator, receiver: Receiver
+) -> None:
+    _subscribe(world, receiver)
+    _deposit(company, qbo, 1000, "r-first")
+    post_outbox(company.pk)
+    # A worker died while sending a clashing document an hour ago: recovery finds the number
+    # taken by another amount and parks the document for a person.
+    _deposit(company, qbo, 99_999, "r-clash")
+    OutboxDocument.objects.update(status="sending", sent_at=timezone.now() - timedelta(hours=1))
+    post_outbox(company.pk)
+    assert OutboxDocument.objects.get().status == "needs_action"
+    assert [b["type"] for b in _sent(receiver)] == ["error.raised"]
 
 
 # --- sync.finished and tie_out.broken from whole syncs --------------------------------------
