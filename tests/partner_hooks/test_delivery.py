@@ -239,7 +239,7 @@ def test_two_workers_at_once_send_it_once(
     assert Delivery.objects.get().state == "succeeded"
 
 
-def test_it_never_logs_or_queues_the_secret(
+def test_it_never_logs_the_secret_nor_stores_it_in_clear(
     world: World,
     receiver: Receiver,
     caplog: pytest.LogCaptureFixture,
@@ -295,3 +295,21 @@ def test_beat_runs_the_sweeper_every_minute() -> None:
     entry = app.conf.beat_schedule["sweep-webhook-deliveries"]
     assert entry == {"task": "partner_hooks.tasks.sweep_webhook_deliveries", "schedule": 60.0}
     assert entry["task"] in app.tasks
+
+
+def test_the_queue_carries_delivery_ids_only(
+    world: World, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    from unittest import mock
+
+    endpoint = _endpoint(world, receiver)
+    with (
+        mock.patch.object(tasks.deliver_webhook, "delay", autospec=True) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        _emit(world)
+        services.endpoint_send_test(endpoint=endpoint)
+    ids = sorted(Delivery.objects.values_list("pk", flat=True))
+    assert sorted(c.args[0] for c in delay.call_args_list) == ids
+    assert all(c.args == (c.args[0],) and not c.kwargs for c in delay.call_args_list)
+    assert endpoint.secret not in repr(delay.call_args_list)
