@@ -115,7 +115,7 @@ def test_it_retries_on_the_schedule_then_gives_up(world: World, receiver: Receiv
         for attempt in range(1, services.MAX_ATTEMPTS + 1):
             # Not due yet: nothing is sent a second early.
             clock.move_to(delivery.next_attempt_at - timedelta(seconds=1))
-            assert services.delivery_attempt(delivery_id=delivery.pk) is None or attempt == 1
+            assert services.delivery_attempt(delivery_id=delivery.pk) is None
             clock.move_to(delivery.next_attempt_at)
             done = services.delivery_attempt(delivery_id=delivery.pk)
             assert done is not None and done.attempts == attempt
