@@ -181,8 +181,8 @@ def real_workers(folder: Path) -> Iterator[None]:
 
 
 def _drop_broker_pools(app: Any) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # Forget, do not close: kombu keeps one pool per broker address and transport options, and
+    # the next test that publishes with the default options gets the default pool back.
     app._pool = None
     app.amqp._producer_pool = None
 
