@@ -9,7 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from syncs.ledger import CustomerInfo, FeeDetail, LedgerTxn, PayoutInfo, PayoutStatus
+from syncs.ledger import (
+    CustomerInfo,
+    FeeDetail,
+    LedgerTxn,
+    LineItem,
+    PayoutInfo,
+    PayoutStatus,
+)
 from syncs.models import BalanceTransaction, Payout, SourceObject
 
 
@@ -33,9 +40,59 @@ def _customer(charge: dict[str, Any] | None) -> CustomerInfo | None:
     return CustomerInfo(customer_id, billing.get("name") or "", billing.get("email") or "")
 
 
+def _id(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    return value.get("id") if isinstance(value, dict) else None
+
+
+def _invoice_of(charge: Any, sources: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The invoice this charge paid: its payment intent → the stored InvoicePayment (which
+    sources_for files under the payment intent's id) → the stored invoice."""
+    if charge is None:
+        return None
+    payment = sources.get(_id(charge.get("payment_intent")) or "")
+    if not payment or payment.get("object") != "invoice_payment":
+        return None
+    return sources.get(_id(payment.get("invoice")) or "")
+
+
+def _line_items(invoice: dict[str, Any] | None, charge: Any) -> tuple[LineItem, ...]:
+    """`invoice.lines` as sold lines, each after its discounts; none when the invoice is not in
+    the charge's currency or has more lines than the first page carries (the sale then posts
+    on one line)."""
+    if invoice is None or invoice.get("currency") != charge.get("currency"):
+        return ()
+    lines = invoice.get("lines") or {}
+    if lines.get("has_more"):
+        return ()
+    items = []
+    for line in lines.get("data") or []:
+        discounts = sum(int(d["amount"]) for d in line.get("discount_amounts") or [])
+        items.append(
+            LineItem(
+                description=line.get("description") or "",
+                amount=int(line["amount"]) - discounts,
+                quantity=int(line.get("quantity") or 1),
+                product_id=_product_of(line),
+            )
+        )
+    return tuple(items)
+
+
+def _product_of(line: dict[str, Any]) -> str | None:
+    """`pricing.price_details.product` (API basil and later), else the older `price.product`."""
+    details = (line.get("pricing") or {}).get("price_details") or {}
+    product = _id(details.get("product"))
+    if product is None and isinstance(line.get("price"), dict):
+        product = _id(line["price"].get("product"))
+    return product
+
+
 def ledger_txn(row: BalanceTransaction, sources: dict[str, dict[str, Any]]) -> LedgerTxn:
     source = sources.get(row.source_id)
     charge = _charge_of(source, sources)
+    invoice = _invoice_of(charge, sources)
     presented = source if source and source.get("object") in ("charge", "refund") else None
     return LedgerTxn(
         id=row.stripe_id,
@@ -59,6 +116,8 @@ def ledger_txn(row: BalanceTransaction, sources: dict[str, dict[str, Any]]) -> L
         presentment_amount=presented["amount"] if presented else None,
         presentment_currency=presented["currency"] if presented else None,
         charge_id=charge["id"] if charge else None,
+        line_items=_line_items(invoice, charge),
+        invoice_id=invoice["id"] if invoice else None,
     )
 
 
@@ -96,4 +155,31 @@ def sources_for(rows: list[BalanceTransaction]) -> dict[str, dict[str, Any]]:
     }
     for s in SourceObject.objects.filter(connection_id=connection_id, stripe_id__in=charges):
         found[s.stripe_id] = s.raw
+    _add_invoices(connection_id, found)
     return found
+
+
+def _add_invoices(connection_id: int, found: dict[str, dict[str, Any]]) -> None:
+    """The stored InvoicePayments of these charges' payment intents (filed under the payment
+    intent's id, which is no source id) and the invoices they paid."""
+    intents = {
+        intent
+        for raw in found.values()
+        if raw.get("object") == "charge" and (intent := _id(raw.get("payment_intent")))
+    }
+    if not intents:
+        return
+    payments = SourceObject.objects.filter(
+        connection_id=connection_id,
+        object_type="invoice_payment",
+        raw__payment__payment_intent__in=sorted(intents),
+    )
+    invoice_ids = set()
+    for s in payments:
+        if s.raw.get("status") == "paid":
+            found[s.raw["payment"]["payment_intent"]] = s.raw
+            invoice_ids.add(s.raw["invoice"])
+    for s in SourceObject.objects.filter(
+        connection_id=connection_id, object_type="invoice", stripe_id__in=invoice_ids
+    ):
+        found[s.stripe_id] = s.raw

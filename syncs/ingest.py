@@ -4,6 +4,11 @@ Upserts are keyed on (connection, Stripe id), so the same balance transaction ar
 webhook, a backfill and a safety-net scan leaves one row. Payout links come from Stripe's
 `balance_transactions?payout=` list, stored on our side (a balance transaction has no payout
 field).
+
+A charge's invoice (for the invoice lines the planner posts one line each) is read once, when
+the charge is first stored: since API 2025-03-31.basil a charge no longer names its invoice, so
+one `invoice_payments?payment[payment_intent]=` read (invoice expanded, lines included) per new
+charge that has a payment intent. The InvoicePayment and the invoice are stored as source rows.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import stripe
 from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
+from connections.providers.errors import MissingPermissions
 from connections.providers.stripe import client as stripe_client
 from connections.providers.stripe.types import StripeBalanceTransaction, StripePayout
 from syncs.models import BalanceTransaction, Payout, SourceObject
@@ -31,24 +38,89 @@ class UpsertResult:
     seen: int = 0
     new: int = 0
     payouts_linked: int = 0
+    invoice_reads: int = 0
 
 
 def ledger_upsert(
-    *, connection: Connection, transactions: Iterable[StripeBalanceTransaction]
+    *,
+    connection: Connection,
+    transactions: Iterable[StripeBalanceTransaction],
+    client: stripe.StripeClient | None = None,
 ) -> UpsertResult:
+    """Store these balance transactions and their sources (and a new charge's invoice).
+
+    `client` reads the invoices; without one, a client for the connection is made on the first
+    charge that needs it."""
     result = UpsertResult()
+    invoices = _InvoiceReader(connection, client)
     for txn in transactions:
+        # The Stripe read happens before the row's DB transaction opens.
+        linked = invoices.paid_by(txn.source)
         with transaction.atomic():
             created = _upsert_transaction(connection, txn)
             if txn.source:
                 _upsert_source(connection, txn.source)
+                if linked is not None:
+                    _upsert_invoice_payment(connection, linked)
                 if txn.source.get("object") == "payout":
                     payout_upsert(
                         connection=connection, payout=stripe_client.payout_from(txn.source)
                     )
         result.seen += 1
         result.new += created
+    result.invoice_reads = invoices.reads
     return result
+
+
+@dataclass
+class _InvoiceReader:
+    """Reads the invoice a new charge paid, once per charge; stops reading for the rest of the
+    run when the key may not read invoices (the sale then posts on one line, as before)."""
+
+    connection: Connection
+    client: stripe.StripeClient | None
+    reads: int = 0
+    refused: bool = False
+
+    def paid_by(self, source: dict[str, Any] | None) -> dict[str, Any] | None:
+        if self.refused or not source or source.get("object") != "charge":
+            return None
+        payment_intent = _id_of(source.get("payment_intent"))
+        if not payment_intent:
+            return None
+        known = SourceObject.objects.filter(
+            connection=self.connection, stripe_id=str(source["id"])
+        ).exists()
+        if known:
+            return None
+        try:
+            self.reads += 1
+            return stripe_client.invoice_payment_of(self._client(), payment_intent)
+        except MissingPermissions:
+            self.refused = True
+            return None
+
+    def _client(self) -> stripe.StripeClient:
+        if self.client is None:
+            from connections import services as connection_services
+
+            self.client = connection_services.stripe_client_for(self.connection)
+        return self.client
+
+
+def _id_of(value: object) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def _upsert_invoice_payment(connection: Connection, payment: dict[str, Any]) -> None:
+    """The InvoicePayment (its `invoice` as an id) and the invoice it paid, as source rows."""
+    invoice = payment["invoice"]
+    _upsert_source(connection, invoice)
+    _upsert_source(connection, {**payment, "invoice": invoice["id"]})
 
 
 def _upsert_transaction(connection: Connection, txn: StripeBalanceTransaction) -> bool:

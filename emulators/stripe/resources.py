@@ -633,6 +633,8 @@ def invoice_item_create(ctx: Ctx) -> dict[str, Any]:
     item = shapes.invoice_item(
         ctx.store, ctx.livemode, params, amount, quantity, currency, price_id
     )
+    if price_id:  # Stripe names the price's product on the item and its invoice line
+        item["pricing"]["price_details"]["product"] = price["product"]
     item["tax_rates"] = [
         fetch(ctx, "tax_rate", r, "tax_rates") for r in forms.as_list(params, "tax_rates")
     ]

@@ -283,6 +283,38 @@ def list_balance_transactions(
         raise _classify(error) from None
 
 
+def invoice_payment_of(
+    client: stripe.StripeClient, payment_intent_id: str
+) -> dict[str, Any] | None:
+    """The paid InvoicePayment of a payment intent, its `invoice` expanded (lines included, first
+    page), or None when the payment paid no invoice. One read.
+
+    Since API 2025-03-31.basil a charge and a payment intent no longer name their invoice; the
+    link is an InvoicePayment (docs/stripe-api.md §4.5). A key that may not read invoices gets
+    MissingPermissions.
+
+    Reference: https://docs.stripe.com/api/invoice-payment/list
+    """
+    params: dict[str, Any] = {
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+        "limit": 10,
+        "expand": ["data.invoice"],
+    }
+    try:
+        page = client.v1.invoice_payments.list(params)
+    except stripe.PermissionError:
+        raise MissingPermissions(
+            "This key cannot read invoices (Invoices — Read).", missing=["Invoices — Read"]
+        ) from None
+    except stripe.StripeError as error:
+        raise _classify(error) from None
+    for item in page.data:
+        payment = item.to_dict(for_json=True)  # decimal strings stay strings (JSON rows)
+        if payment.get("status") == "paid" and isinstance(payment.get("invoice"), dict):
+            return payment
+    return None
+
+
 def payout_balance_transaction_ids(client: stripe.StripeClient, payout_id: str) -> list[str]:
     """The balance transactions an automatic payout paid out (Stripe answers only for those).
 
