@@ -101,6 +101,16 @@ urlpatterns = [
         webhooks.DeliveryList.as_view(),
         name="webhook_deliveries",
     ),
+    path(
+        ORG + "webhook-endpoints/<int:pk>/test/",
+        webhooks.WebhookEndpointTest.as_view(),
+        name="webhook_test",
+    ),
+    path(
+        ORG + "webhook-endpoints/<int:pk>/deliveries/<int:delivery>/retry/",
+        webhooks.DeliveryRetry.as_view(),
+        name="webhook_delivery_retry",
+    ),
     # Anything else under /api/v1/ is a problem+json 404, never the HTML page.
     re_path(r"^(?P<path>.*)$", problems.not_found, name="not_found"),
 ]

@@ -21,6 +21,7 @@ from api.schema import IDEMPOTENT_POST, example, operation, request_example
 from api.serializers import (
     DeliverySerializer,
     IssuedWebhookEndpointSerializer,
+    RetrySerializer,
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
 )
@@ -137,3 +138,45 @@ class DeliveryList(ScopedList):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class WebhookEndpointTest(APIView):
+    @operation(
+        summary="Send a test event to an endpoint",
+        description="A `ping` event to this endpoint only, sent at once and retried like any "
+        "other; follow it in the delivery log. " + IDEMPOTENT_POST,
+        request=None,
+        responses={201: DeliverySerializer},
+        examples=[example("ping", {**ex.DELIVERY, "state": "pending"}, 201)],
+        write=True,
+        errors=[409, 422],
+        tags=TAG,
+    )
+    @idempotent
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        delivery = hook_services.endpoint_send_test(endpoint=_endpoint(access, pk))
+        return Response(DeliverySerializer(delivery).data, status=201)
+
+
+class DeliveryRetry(APIView):
+    @operation(
+        summary="Send a failed delivery again now",
+        description="For a delivery that failed or was given up (which gets one more attempt). "
+        "`retried` is 0 when it was not failing. " + IDEMPOTENT_POST,
+        request=None,
+        responses={200: RetrySerializer},
+        examples=[example("retried", {"retried": 1})],
+        write=True,
+        errors=[409, 422],
+        tags=TAG,
+    )
+    @idempotent
+    def post(self, request: Request, slug: str, pk: int, delivery: int) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        endpoint = _endpoint(access, pk)
+        row = Delivery.objects.for_tenant(access.tenant).filter(pk=delivery, endpoint=endpoint)
+        found = row.first()
+        if found is None:
+            raise NotFound
+        return Response({"retried": int(hook_services.delivery_retry_now(delivery=found))})

@@ -15,7 +15,7 @@ from api.models import ApiKey
 from api.selectors import error_groups
 from connections.models import Connection, ConnectLink
 from mappings.models import ProductItem, QboRef, SyncProfile
-from partner_hooks.models import Delivery, WebhookEndpoint
+from partner_hooks.models import Delivery, WebhookEndpoint, WebhookEvent
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
 from tenants.models import Invitation, Membership, Tenant
 from tests.api.conftest import ApiWorld, Org, call, url
@@ -100,6 +100,12 @@ ENDPOINTS = [
     _r("webhook_endpoint", _pk("webhook")),
     _w("webhook_endpoint", "delete", _pk("webhook")),
     _r("webhook_deliveries", _pk("webhook")),
+    _w("webhook_test", "post", _pk("webhook")),
+    _w(
+        "webhook_delivery_retry",
+        "post",
+        lambda o: {"pk": o.webhook.pk, "delivery": o.webhook.deliveries.get().pk},
+    ),
 ]
 IDS = [f"{e.method} {e.name}" for e in ENDPOINTS]
 # Addressed by no organisation: the schema and its docs are public; organisations are listed
@@ -121,6 +127,7 @@ def _snapshot() -> list[tuple[Any, ...]]:
         OutboxDocument,
         Reconciliation,
         WebhookEndpoint,
+        WebhookEvent,
         Delivery,
     ]
     return [row for model in models for row in model.objects.order_by("pk").values_list()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partner_hooks.models import WebhookEndpoint
+from partner_hooks.models import Delivery, WebhookEndpoint
 from tests.api.conftest import ApiWorld, call, url
 
 
@@ -54,3 +54,21 @@ def test_it_keeps_endpoints_from_read_keys(api: ApiWorld) -> None:
     ]:
         response = call("get", url(name, slug=api.a.slug, **kwargs), api.a_read)
         assert response.status_code == 403, name
+
+
+def test_it_sends_a_test_event_and_retries_a_failed_delivery(api: ApiWorld) -> None:
+    endpoint = api.a.webhook
+    response = call("post", url("webhook_test", slug=api.a.slug, pk=endpoint.pk), api.a_rw)
+    assert response.status_code == 201, response.content
+    ping = Delivery.objects.get(pk=response.json()["id"])
+    assert (ping.endpoint, ping.event.type) == (endpoint, "ping")
+    delivery = endpoint.deliveries.exclude(pk=ping.pk).get()
+    retry = url("webhook_delivery_retry", slug=api.a.slug, pk=endpoint.pk, delivery=delivery.pk)
+    assert call("post", retry, api.a_rw).json() == {"retried": 0}  # pending: nothing to do
+    Delivery.objects.filter(pk=delivery.pk).update(state="given_up")
+    assert call("post", retry, api.a_rw).json() == {"retried": 1}
+    assert Delivery.objects.get(pk=delivery.pk).state == "pending"
+    # A delivery of another endpoint, even of the same organisation, is not under this one.
+    other = WebhookEndpoint.objects.create(tenant=api.a.tenant, url="http://127.0.0.1:9/o")
+    wrong = url("webhook_delivery_retry", slug=api.a.slug, pk=other.pk, delivery=delivery.pk)
+    assert call("post", wrong, api.a_rw).status_code == 404
