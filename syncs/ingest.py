@@ -117,8 +117,13 @@ def _id_of(value: object) -> str | None:
 
 
 def _upsert_invoice_payment(connection: Connection, payment: dict[str, Any]) -> None:
-    """The InvoicePayment (its `invoice` as an id) and the invoice it paid, as source rows."""
+    """The InvoicePayment (its `invoice` as an id), the invoice it paid and the invoice's
+    customer (which customer matching then need not read), as source rows."""
     invoice = payment["invoice"]
+    customer = invoice.get("customer")
+    if isinstance(customer, dict):
+        _upsert_source(connection, customer)
+        invoice = {**invoice, "customer": customer["id"]}
     _upsert_source(connection, invoice)
     _upsert_source(connection, {**payment, "invoice": invoice["id"]})
 
@@ -150,7 +155,7 @@ def _upsert_transaction(connection: Connection, txn: StripeBalanceTransaction) -
 
 
 def _upsert_source(connection: Connection, source: dict[str, object]) -> None:
-    customer = source.get("customer")
+    customer = source["id"] if source.get("object") == "customer" else source.get("customer")
     SourceObject.objects.update_or_create(
         connection=connection,
         stripe_id=str(source["id"]),

@@ -17,6 +17,7 @@ from emulators.stripe import store as stripe_store
 from emulators.stripe import testing as stripe_testing
 from emulators.stripe.server import StripeEmulator as StripeApp
 from emulators.stripe.testing import RunningEmulator as StripeEmulator
+from mappings.defaults import CustomerPolicy
 from mappings.models import ProductItem, SyncProfile
 from mappings.selectors import mappings_for
 from syncs import adapt, plan, services, setup
@@ -163,6 +164,12 @@ def test_an_invoiced_sale_posts_one_line_per_invoice_line_on_the_mapped_item(
     invoice_row = SourceObject.objects.get(connection=profile.stripe, stripe_id=invoice_id)
     assert invoice_row.object_type == "invoice"
     assert len(invoice_row.raw["lines"]["data"]) == 2
+    # The invoice's customer came with it, stored as customer matching reads it.
+    customer = SourceObject.objects.get(
+        connection=profile.stripe, stripe_id=invoice_row.raw["customer"]
+    )
+    assert (customer.object_type, customer.customer_id) == ("customer", customer.stripe_id)
+    assert customer.raw["email"] == "ada@example.com"
 
     _set_up(profile, qbo)
     income = account_id(qbo, profile, "Sales of Product Income")
@@ -176,11 +183,17 @@ def test_an_invoiced_sale_posts_one_line_per_invoice_line_on_the_mapped_item(
         profile=profile, stripe_product=products["Espresso beans"], qbo_id=beans, qbo_name="Beans"
     )
     default_item = mappings_for(profile).sales_item.value
+    SyncProfile.objects.filter(pk=profile.pk).update(customer_policy=CustomerPolicy.MATCH)
 
     stripe_paths.clear()
     run = _ingest(profile, stripe_emu)  # the charges are known: no invoice is read again
     assert stripe_paths["/v1/invoice_payments"] == 0
+    assert not [p for p in stripe_paths if p.startswith("/v1/customers")]
     assert run.documents_needing_action == 0, run.problems
+    # The invoice's customer was matched from the stored object, without a read of its own.
+    customer_ref = _receipts(qbo, profile)[Decimal("32.00")]["CustomerRef"]["value"]
+    company = qbo.company(profile.quickbooks.external_id)
+    assert company.entities["Customer"][customer_ref]["DisplayName"] == "Ada Lovelace"
 
     receipts = _receipts(qbo, profile)
     invoiced = receipts[Decimal("32.00")]

@@ -287,7 +287,7 @@ def invoice_payment_of(
     client: stripe.StripeClient, payment_intent_id: str
 ) -> dict[str, Any] | None:
     """The paid InvoicePayment of a payment intent, its `invoice` expanded (lines included, first
-    page), or None when the payment paid no invoice. One read.
+    page; `invoice.customer` expanded too), or None when the payment paid no invoice. One read.
 
     Since API 2025-03-31.basil a charge and a payment intent no longer name their invoice; the
     link is an InvoicePayment (docs/stripe-api.md §4.5). A key that may not read invoices gets
@@ -298,7 +298,8 @@ def invoice_payment_of(
     params: dict[str, Any] = {
         "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
         "limit": 10,
-        "expand": ["data.invoice"],
+        # The invoice, and its customer, so customer matching needs no read of its own.
+        "expand": ["data.invoice.customer"],
     }
     try:
         page = client.v1.invoice_payments.list(params)
