@@ -151,6 +151,7 @@ def run() -> dict[str, Any]:
                     created_gte=stripe_store.DEFAULT_START,
                     created_lt=stripe_emu.store.now + 1,
                 ),
+                client=client,
             )
             from syncs.models import Payout
 

@@ -134,6 +134,7 @@ def _backfill(run: SyncRun) -> None:
                 created_gte=int(window_start.timestamp()),
                 created_lt=int(window_end.timestamp()),
             ),
+            client=client,
         )
         # The cursor makes a retried run resume at the first window not yet done.
         SyncRun.objects.filter(pk=run.pk).update(
