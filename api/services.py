@@ -19,7 +19,8 @@ from api.models import ApiKey, Partner
 from connections.models import Connection, Provider
 from mappings.models import SyncProfile
 from tenants import services as tenant_services
-from tenants.models import Tenant, hash_token
+from tenants.models import Membership, Tenant, hash_token
+from tenants.roles import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -110,6 +111,33 @@ def api_key_touch(*, key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=now - TOUCH_EVERY).update(
         last_used_at=now
     )
+
+
+class PartnerError(Exception):
+    """The partner cannot be changed as asked; the message says why."""
+
+
+def partner_create(*, name: str, owner: AbstractBaseUser) -> Partner:
+    """A partner owned by `owner` (any signed-in user may make one: docs/decisions.md)."""
+    name = name.strip()
+    if not name:
+        raise PartnerError("Give the partner a name.")
+    return Partner.objects.create(name=name, owner=owner)
+
+
+def partner_manage(*, partner: Partner, tenant: Tenant, by: AbstractBaseUser) -> None:
+    """Let `partner` manage `tenant`. Only an owner of the organisation may consent to that."""
+    if not Membership.objects.filter(tenant=tenant, user=by, role=Role.OWNER).exists():
+        raise PartnerError(f"Only an owner of {tenant.name} can let a partner manage it.")
+    if partner.tenants.filter(pk=tenant.pk).exists():
+        raise PartnerError(f"{partner.name} already manages {tenant.name}.")
+    partner.tenants.add(tenant)
+
+
+def partner_unmanage(*, partner: Partner, tenant: Tenant) -> None:
+    """Stop `partner` managing `tenant`: its partner keys no longer reach it. Nothing else
+    changes (the organisation, its members and its own keys stay)."""
+    partner.tenants.remove(tenant)
 
 
 def partner_tenant_create(*, partner: Partner, name: str) -> Tenant:

@@ -163,6 +163,15 @@ NOT_TENANT_SCOPED = {
     "webhooks:stripe": "signed by Stripe, routed by account (test_webhooks)",
     "webhooks:stripe_connection": "signed with the connection's own secret (test_webhooks)",
     "webhooks:quickbooks": "signed by Intuit, routed by realm (test_webhooks)",
+    # A partner belongs to its owner user: any other user gets 404 for every partner URL and
+    # method, ids mixed across partners included (tests/api/test_partner_dashboard.py).
+    "api:partners": "lists only the user's own partners (tests/api/test_partner_dashboard.py)",
+    "api:partner_create": "creates a partner owned by the user (test_partner_dashboard)",
+    "api:partner": "the owner's partner only, else 404 (test_partner_dashboard)",
+    "api:partner_key_create": "the owner's partner only, else 404 (test_partner_dashboard)",
+    "api:partner_key_revoke": "the owner's partner and its key only (test_partner_dashboard)",
+    "api:partner_manage": "owner's partner; organisations the user owns (test_partner_dashboard)",
+    "api:partner_unmanage": "owner's partner and what it manages only (test_partner_dashboard)",
 }
 # The partner API authenticates by key and answers problem+json, not the dashboard's login
 # redirect: its isolation (a key of A gets 404 for each of B's objects, a read key cannot write,
