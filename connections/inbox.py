@@ -10,11 +10,14 @@ imported by connections.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +28,20 @@ from connections.models import Connection, InboundEvent
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[InboundEvent], None]
+INSERT_FIELDS = (
+    "provider",
+    "event_id",
+    "account",
+    "livemode",
+    "type",
+    "payload",
+    "connection_id",
+    "tenant_id",
+    "status",
+    "note",
+    "attempts",
+    "received_at",
+)
 _HANDLERS: dict[str, list[Handler]] = {}
 
 # Positive lookups only, and briefly: a connection made a moment ago must never have its
@@ -57,6 +74,9 @@ class Incoming:
     livemode: bool | None
     type: str
     payload: dict[str, object]
+    # The verified body as received, when it is exactly `payload` as JSON text: stored as is,
+    # so a busy endpoint does not serialise every event a second time.
+    payload_json: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,10 +111,10 @@ def inbox_store(*, incoming: Incoming, route: Route | None, note: str = "") -> b
             "account": incoming.account,
             "livemode": incoming.livemode,
             "type": incoming.type,
-            "payload": incoming.payload,
+            "payload": incoming.payload_json or incoming.payload,
             "connection_id": route.connection_id if route else None,
             "tenant_id": route.tenant_id if route else None,
-            "status": status,
+            "status": str(status),
             "note": note[:255],
             "attempts": 0,
             "received_at": timezone.now(),
@@ -106,6 +126,10 @@ def inbox_store(*, incoming: Incoming, route: Route | None, note: str = "") -> b
 
 
 def _insert_once(values: dict[str, object]) -> bool:
+    if db.vendor == "postgresql":
+        return _insert_once_postgresql(values)
+    if isinstance(values["payload"], str):
+        values = {**values, "payload": json.loads(values["payload"])}
     meta = InboundEvent._meta
     fields = [meta.get_field(name) for name in values]
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
@@ -119,6 +143,35 @@ def _insert_once(values: dict[str, object]) -> bool:
     )
     with db.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+@functools.cache
+def _postgresql_insert() -> str:
+    meta = InboundEvent._meta
+    columns = [meta.get_field(name).column for name in INSERT_FIELDS]
+    placeholders = ["%s::jsonb" if name == "payload" else "%s" for name in INSERT_FIELDS]
+    return (
+        f"INSERT INTO {db.ops.quote_name(meta.db_table)} "  # noqa: S608
+        f"({', '.join(db.ops.quote_name(c) for c in columns)}) "
+        f"VALUES ({', '.join(placeholders)}) "
+        "ON CONFLICT (provider, account, event_id) DO NOTHING RETURNING id"
+    )
+
+
+def _insert_once_postgresql(values: dict[str, object]) -> bool:
+    """The same INSERT with server-side parameters and a prepared statement.
+
+    Django's PostgreSQL cursors bind parameters client-side, which quotes the 2–3 KB event
+    into the SQL text on every request; sent as a parameter of a statement prepared once per
+    connection, it costs a fraction of that (bench/webhooks).
+    """
+    payload = values["payload"]
+    as_text = payload if isinstance(payload, str) else json.dumps(payload)
+    params = [as_text if name == "payload" else values[name] for name in INSERT_FIELDS]
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        cursor.execute(_postgresql_insert(), params, prepare=True)
         return cursor.fetchone() is not None
 
 

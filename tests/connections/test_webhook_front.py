@@ -73,7 +73,9 @@ def test_it_answers_stripe_events_without_django(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert int(response["Content-Length"]) == len(response.content)
     assert django_app.paths == []
-    assert InboundEvent.objects.get().event_id == "evt_1"
+    stored = InboundEvent.objects.get()
+    assert stored.event_id == "evt_1"
+    assert stored.payload == json.loads(_signed("evt_1")[0])  # the body, stored as received
 
 
 def test_it_answers_per_connection_endpoints_too(

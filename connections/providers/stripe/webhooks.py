@@ -43,4 +43,5 @@ def verify_and_parse(body: bytes, signature_header: str, secret: str) -> Incomin
         livemode=bool(event.get("livemode")),
         type=str(event.get("type", "")),
         payload=event,
+        payload_json=body.decode("utf-8"),
     )
