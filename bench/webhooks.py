@@ -46,12 +46,15 @@ ACCOUNT = "acct_bench000000000001"
 ENDPOINT = "/webhooks/stripe/"
 DUPLICATES = 0.05
 
-# Fastest of those tried on the 2-core bench machine (bench/README.md has the figures). Sync
-# workers take each new connection when they are free, so load spreads evenly; gthread pins a
-# keep-alive connection to one worker (uneven queues) and its threads fight over the GIL.
-DEFAULT_GUNICORN = "--workers 2 --worker-class sync"
+# Fastest of those tried on the 2-core bench machine (bench/README.md has the figures). Once
+# the endpoint itself got cheap (connections/fastpath.py), the TCP connection per request of
+# sync workers (they never keep a connection alive) became the largest cost on both sides;
+# gthread keeps connections alive, and three processes spread them well enough.
+DEFAULT_GUNICORN = "--workers 3 --worker-class gthread --threads 4"
 UNPACED_COUNT = 10_000
-UNPACED_CONCURRENCY = 8
+# Stripe delivers events to an endpoint in parallel; 16 connections keep the server's threads
+# busy while others wait on PostgreSQL's commit.
+UNPACED_CONCURRENCY = 16
 UNPACED_MAX_SECONDS = 60.0
 PACED_RATE = 200.0
 PACED_SECONDS = 15.0
