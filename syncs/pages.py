@@ -677,11 +677,10 @@ def document_ignore(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
     if not form.is_valid():
         messages.error(request, "Say why you ignore it: the next accountant will ask.")
         return redirect("syncs:documents", slug=slug)
-    OutboxDocument.objects.filter(
-        pk=row.pk, status__in=[OutboxDocument.Status.NEEDS_ACTION, OutboxDocument.Status.FAILED]
-    ).update(
-        status=OutboxDocument.Status.IGNORED,
-        last_error=f"Ignored by {request.user.email}: {form.cleaned_data['reason']}",
+    services.outbox_ignore(
+        documents=OutboxDocument.objects.filter(pk=row.pk),
+        reason=form.cleaned_data["reason"],
+        by=request.user.email,
     )
     messages.success(request, f"{row.entity} {row.doc_number} is ignored; it will not be posted.")
     return redirect("syncs:documents", slug=slug)

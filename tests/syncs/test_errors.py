@@ -55,3 +55,25 @@ def test_it_groups_alike_errors_and_retries_a_group(world: World) -> None:
         "SR-BBBBBBBBBB": "planned",
         "SR-CCCCCCCCCC": "needs_action",
     }
+
+
+def test_ignoring_a_document_records_who_and_why_and_only_while_it_awaits_a_decision(
+    world: World,
+) -> None:
+    company = ConnectionFactory(tenant=world.alice_tenant, provider="quickbooks", external_id="9")
+    waiting = _problem(world, company, "SR-DDDDDDDDDD", "Missing mapping for EUR clearing account.")
+    posted = _problem(world, company, "SR-EEEEEEEEEE", "")
+    OutboxDocument.objects.filter(pk=posted.pk).update(status="posted")
+    client = world.client_for(world.bob)
+    slug = world.alice_tenant.slug
+
+    client.post(reverse("syncs:document_ignore", args=[slug, waiting.pk]), {"reason": ""})
+    waiting.refresh_from_db()
+    assert waiting.status == "needs_action"  # no reason, no change
+
+    for row in (waiting, posted):
+        client.post(reverse("syncs:document_ignore", args=[slug, row.pk]), {"reason": "Test sale"})
+        row.refresh_from_db()
+    assert waiting.status == "ignored"
+    assert waiting.last_error == "Ignored by bob@example.com: Test sale"
+    assert posted.status == "posted"  # already in QuickBooks: nothing to ignore
