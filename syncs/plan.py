@@ -189,20 +189,41 @@ def outbox_plan(*, profile: SyncProfile) -> PlanReport:
     # Re-planning is the normal case (every run plans the whole ledger): documents already in
     # the outbox are skipped here instead of failing an insert each, and new ones are written
     # in one transaction per chunk rather than one commit each.
-    known = _known_keys(profile)
+    run = _PlanRun(
+        profile=profile,
+        report=report,
+        mappings=mappings,
+        tz=tz,
+        closed=closed,
+        payouts=payouts,
+        home=home,
+        multicurrency=multicurrency,
+        matched=matched,
+        rematch=rematch,
+        known=_known_keys(profile),
+    )
     pairs = list(zip(rows, txns, strict=True))
     for start in range(0, len(pairs), PLAN_CHUNK):
         with transaction.atomic():
-            _plan_chunk(
-                profile,
-                report,
-                pairs[start : start + PLAN_CHUNK],
-                known=known,
-                matched=matched,
-                rematch=rematch,
-                context=(mappings, tz, closed, payouts, home, multicurrency),
-            )
+            _plan_chunk(run, pairs[start : start + PLAN_CHUNK])
     return report
+
+
+@dataclass(frozen=True)
+class _PlanRun:
+    """What one planning pass reads (and `known`/`report`, which it fills as it goes)."""
+
+    profile: SyncProfile
+    report: PlanReport
+    mappings: Mappings
+    tz: zoneinfo.ZoneInfo
+    closed: ClosedBooks | None
+    payouts: dict[str, Payout]
+    home: str
+    multicurrency: bool
+    matched: customers.Resolved
+    rematch: dict[str, OutboxDocument]
+    known: set[str]
 
 
 def _known_keys(profile: SyncProfile) -> set[str]:
@@ -210,20 +231,11 @@ def _known_keys(profile: SyncProfile) -> set[str]:
     return set(rows.values_list("key", flat=True))
 
 
-def _plan_chunk(
-    profile: SyncProfile,
-    report: PlanReport,
-    pairs: list[tuple[BalanceTransaction, LedgerTxn]],
-    *,
-    known: set[str],
-    matched: Any,
-    rematch: dict[str, OutboxDocument],
-    context: tuple[Any, ...],
-) -> None:
-    mappings, tz, closed, payouts, home, multicurrency = context
+def _plan_chunk(run: _PlanRun, pairs: list[tuple[BalanceTransaction, LedgerTxn]]) -> None:
+    profile, report, mappings, matched = run.profile, run.report, run.mappings, run.matched
     new: list[tuple[BalanceTransaction, PlannedDocument]] = []
     for row, txn in pairs:
-        if row.currency != home and not multicurrency:
+        if row.currency != run.home and not run.multicurrency:
             report.needs_action.append(
                 f"{row.stripe_id}: settled in {row.currency.upper()}; turn on multicurrency in "
                 "QuickBooks and run the account setup again."
@@ -241,15 +253,15 @@ def _plan_chunk(
             if key in matched.waiting:
                 report.waiting.append(f"{row.stripe_id}: {matched.waiting[key]}")
                 continue
-        payout = payouts.get(row.stripe_id)
+        payout = run.payouts.get(row.stripe_id)
         plan = plan_txn(
             txn,
             connection_id=str(profile.stripe_id),
             mappings=mappings,
-            tz=tz,
+            tz=run.tz,
             customer=customer,
             payout=adapt.payout_info(payout) if payout else None,
-            closed=closed,
+            closed=run.closed,
         )
         report.warnings.extend(f"{row.stripe_id}: {w.message}" for w in plan.warnings)
         if plan.status == PlanStatus.WAITING:
@@ -258,14 +270,14 @@ def _plan_chunk(
             report.needs_action.append(f"{row.stripe_id}: {plan.reason}")
         for document in plan.documents:
             outbox_key = _outbox_key(document)
-            again = rematch.get(outbox_key)
+            again = run.rematch.get(outbox_key)
             if again is not None:
                 report.planned += _rewrite(again, document)
                 continue
-            if outbox_key in known:
+            if outbox_key in run.known:
                 report.already_planned += 1
                 continue
-            known.add(outbox_key)
+            run.known.add(outbox_key)
             new.append((row, document))
     created = _insert_many(profile, new)
     report.planned += created
