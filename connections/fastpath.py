@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/webhooks/stripe/"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Content Too Large"}
 
 
 class StripeWebhookFront:
@@ -83,7 +83,7 @@ class StripeWebhookFront:
 
 def _send(answer: Answer, start_response: Callable[..., Any]) -> list[bytes]:
     payload = json.dumps(answer.body).encode()
-    status = f"{answer.status} {REASONS.get(answer.status, 'Error')}"
+    status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
     start_response(
         status,
         [
