@@ -27,6 +27,7 @@ def test_it_shows_a_new_key_once_and_stores_its_hash(world: World) -> None:
     page = world.client_for(world.alice).get(reverse("api:keys", args=[world.alice_tenant.slug]))
     html = page.content.decode()
     assert key.prefix in html and token not in html
+    assert reverse("api:key_revoke", args=[world.alice_tenant.slug, key.pk]) in html
 
 
 def test_it_lets_admins_in_and_keeps_accountants_and_viewers_out(world: World) -> None:

@@ -99,6 +99,7 @@ def test_the_owner_creates_a_partner_a_key_shown_once_and_revokes_it(world: Worl
 
     html = client.get(reverse("api:partner", args=[partner.pk])).content.decode()
     assert key.prefix in html and token not in html
+    assert reverse("api:partner_key_revoke", args=[partner.pk, key.pk]) in html
     assert '<span class="muted">never</span>' not in html  # last used: "0 minutes ago"
 
     response = client.post(reverse("api:partner_key_revoke", args=[partner.pk, key.pk]))
