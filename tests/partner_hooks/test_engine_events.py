@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,6 @@ from connections.models import Connection
 from connections.providers.quickbooks import client as qbo_client
 from connections.services import quickbooks_call
 from emulators.quickbooks.testing import RunningEmulator as QboEmulator
-from emulators.stripe import store as stripe_store
 from emulators.stripe import testing as stripe_testing
 from emulators.stripe.testing import RunningEmulator as StripeEmulator
 from mappings.models import QboRef, SyncProfile
@@ -24,13 +23,13 @@ from partner_hooks import services as hooks
 from partner_hooks import tasks as hook_tasks
 from partner_hooks.models import Delivery, WebhookEndpoint, WebhookEvent
 from syncs import services, setup
-from syncs.models import OutboxDocument, Reconciliation, SyncRun
+from syncs.models import OutboxDocument, Reconciliation
 from syncs.planner import canonical_json
 from syncs.tasks import post_outbox, run_sync
 from tests.conftest import World
 from tests.emulator_fixtures import connect_quickbooks
-from tests.factories import ConnectionFactory
 from tests.partner_hooks.conftest import Receiver
+from tests.syncs.emulated import backfill_everything, emulated_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -181,27 +180,7 @@ def stripe_history() -> Iterator[StripeEmulator]:
 
 @pytest.fixture
 def profile(world: World, company: Connection, stripe_history: StripeEmulator) -> SyncProfile:
-    stripe = ConnectionFactory(
-        tenant=world.alice_tenant,
-        method="stripe_key",
-        external_id=stripe_store.PLATFORM_ACCOUNT,
-        api_key=stripe_testing.READONLY_KEY,
-    )
-    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
-
-
-def _sync(profile: SyncProfile, stripe_history: StripeEmulator) -> SyncRun:
-    run = services.sync_run_request(
-        connection=profile.stripe,
-        kind=SyncRun.Kind.BACKFILL,
-        trigger=SyncRun.Trigger.USER,
-        start=datetime.fromtimestamp(stripe_store.DEFAULT_START, tz=UTC),
-        end=datetime.fromtimestamp(stripe_history.store.now + 1, tz=UTC),
-    )
-    services.sync_run_claim(run_id=run.pk)
-    services.sync_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    return run
+    return emulated_profile(world.alice_tenant, company)
 
 
 def _move_money_by_hand(profile: SyncProfile) -> None:
@@ -235,11 +214,11 @@ def test_syncs_announce_their_end_and_a_tie_out_that_breaks_only_when_it_breaks(
     stripe_history: StripeEmulator,
     receiver: Receiver,
 ) -> None:
-    _sync(profile, stripe_history)
+    backfill_everything(profile, stripe_history)
     assert not setup.profile_autosetup(profile=profile).problems
     endpoint = _subscribe(world, receiver)
 
-    run = _sync(profile, stripe_history)
+    run = backfill_everything(profile, stripe_history)
     assert run.status == "succeeded" and run.documents_posted > 0
     assert Reconciliation.objects.get(stripe=profile.stripe, kind="clearing").ok
     [finished] = _sent(receiver)
@@ -263,7 +242,7 @@ def test_syncs_announce_their_end_and_a_tie_out_that_breaks_only_when_it_breaks(
     }
 
     _move_money_by_hand(profile)
-    broken_run = _sync(profile, stripe_history)
+    broken_run = backfill_everything(profile, stripe_history)
     types = [b["type"] for b in _sent(receiver)]
     # The tie-out runs inside the sync, so its event comes before the run's end.
     assert types == ["sync.finished", "tie_out.broken", "sync.finished"]
@@ -285,7 +264,7 @@ def test_syncs_announce_their_end_and_a_tie_out_that_breaks_only_when_it_breaks(
     assert broken_run.status == "succeeded"
 
     # Still broken on the next run: that is not news.
-    _sync(profile, stripe_history)
+    backfill_everything(profile, stripe_history)
     types = [b["type"] for b in _sent(receiver)]
     assert types == ["sync.finished", "tie_out.broken", "sync.finished", "sync.finished"]
     assert Delivery.objects.filter(endpoint=endpoint, state="succeeded").count() == 4

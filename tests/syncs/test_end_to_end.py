@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from django.test import override_settings
 
 from connections.models import Connection
 from emulators.quickbooks.testing import RunningEmulator as QboEmulator
-from emulators.stripe import store as stripe_store
 from emulators.stripe import testing as stripe_testing
 from emulators.stripe.testing import RunningEmulator as StripeEmulator
 from mappings.models import SyncProfile
-from syncs import services, setup
+from syncs import setup
 from syncs.models import OutboxDocument, Reconciliation, SyncRun
 from tests.conftest import World
 from tests.emulator_fixtures import connect_quickbooks
-from tests.factories import ConnectionFactory
+from tests.syncs.emulated import backfill_everything, emulated_profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -44,39 +42,19 @@ def profile(world: World, qbo: QboEmulator, stripe_history: StripeEmulator) -> S
     company = Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest(
         "pk"
     )
-    stripe = ConnectionFactory(
-        tenant=world.alice_tenant,
-        method="stripe_key",
-        external_id=stripe_store.PLATFORM_ACCOUNT,
-        api_key=stripe_testing.READONLY_KEY,
-    )
-    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
-
-
-def _backfill(profile: SyncProfile, stripe_history: StripeEmulator) -> SyncRun:
-    run = services.sync_run_request(
-        connection=profile.stripe,
-        kind=SyncRun.Kind.BACKFILL,
-        trigger=SyncRun.Trigger.USER,
-        start=datetime.fromtimestamp(stripe_store.DEFAULT_START, tz=UTC),
-        end=datetime.fromtimestamp(stripe_history.store.now + 1, tz=UTC),
-    )
-    services.sync_run_claim(run_id=run.pk)
-    services.sync_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    return run
+    return emulated_profile(world.alice_tenant, company)
 
 
 def test_it_posts_a_seeded_history_that_ties_out(
     profile: SyncProfile, qbo: QboEmulator, stripe_history: StripeEmulator
 ) -> None:
     # The ledger first (setup needs its currencies), then the chart of accounts.
-    _backfill(profile, stripe_history)
+    backfill_everything(profile, stripe_history)
     report = setup.profile_autosetup(profile=profile)
     assert not report.problems, report.problems
     assert "Stripe Clearing – USD" in report.created
 
-    run = _backfill(profile, stripe_history)
+    run = backfill_everything(profile, stripe_history)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.documents_posted > 50 and run.documents_needing_action == 0, run
     outbox = OutboxDocument.objects.exclude(role="setup")
@@ -111,7 +89,7 @@ def test_it_posts_a_seeded_history_that_ties_out(
 
     # Running it all again changes nothing in QuickBooks.
     before = sum(in_qbo.values())
-    again = _backfill(profile, stripe_history)
+    again = backfill_everything(profile, stripe_history)
     assert again.documents_planned == 0 and again.documents_posted == 0
     after = sum(
         1
@@ -131,9 +109,9 @@ def test_it_posts_a_seeded_history_that_ties_out(
 def test_it_reports_a_difference_it_cannot_explain(
     profile: SyncProfile, qbo: QboEmulator, stripe_history: StripeEmulator
 ) -> None:
-    _backfill(profile, stripe_history)
+    backfill_everything(profile, stripe_history)
     setup.profile_autosetup(profile=profile)
-    _backfill(profile, stripe_history)
+    backfill_everything(profile, stripe_history)
     clearing = Reconciliation.objects.get(stripe=profile.stripe, kind="clearing")
     assert clearing.ok and clearing.stripe_amount != 0
     # Someone moves money out of the clearing account by hand in QuickBooks.
@@ -285,13 +263,7 @@ def _two_currency_profile(world: World, qbo: QboEmulator, multicurrency: bool) -
     quickbooks_refresh_company_facts(connection_id=company.pk)
     company.refresh_from_db()
     assert company.multicurrency_enabled is multicurrency
-    stripe = ConnectionFactory(
-        tenant=world.alice_tenant,
-        method="stripe_key",
-        external_id=stripe_store.PLATFORM_ACCOUNT,
-        api_key=stripe_testing.READONLY_KEY,
-    )
-    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
+    return emulated_profile(world.alice_tenant, company)
 
 
 def test_it_ties_out_two_currencies_with_multicurrency_on(
@@ -300,7 +272,7 @@ def test_it_ties_out_two_currencies_with_multicurrency_on(
     profile = _two_currency_profile(world, qbo, multicurrency=True)
     report = setup.profile_autosetup(profile=profile)
     assert {"Stripe Clearing – USD", "Stripe Clearing – EUR"} <= set(report.created), report
-    run = _backfill(profile, two_currency_history)
+    run = backfill_everything(profile, two_currency_history)
     stuck = list(
         OutboxDocument.objects.exclude(status="posted").values_list("entity", "last_error")[:2]
     )
@@ -319,7 +291,7 @@ def test_it_explains_a_second_currency_with_multicurrency_off(
     profile = _two_currency_profile(world, qbo, multicurrency=False)
     report = setup.profile_autosetup(profile=profile)
     assert any("multicurrency is off" in p for p in report.problems)
-    run = _backfill(profile, two_currency_history)
+    run = backfill_everything(profile, two_currency_history)
     assert run.documents_needing_action > 0
     assert any("settled in EUR; turn on multicurrency" in p for p in run.problems)
     usd = Reconciliation.objects.get(stripe=profile.stripe, kind="clearing", subject="usd")

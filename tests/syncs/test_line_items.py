@@ -5,7 +5,6 @@ into the QuickBooks emulator)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +12,6 @@ import pytest
 
 from connections.models import Connection
 from emulators.quickbooks.testing import RunningEmulator as QboEmulator
-from emulators.stripe import store as stripe_store
-from emulators.stripe import testing as stripe_testing
 from emulators.stripe.server import StripeEmulator as StripeApp
 from emulators.stripe.testing import RunningEmulator as StripeEmulator
 from mappings.defaults import CustomerPolicy
@@ -24,9 +21,9 @@ from syncs import adapt, plan, services, setup
 from syncs.models import BalanceTransaction, OutboxDocument, SourceObject, SyncRun
 from tests.conftest import World
 from tests.emulator_fixtures import connect_quickbooks
-from tests.factories import ConnectionFactory
 from tests.mappings.company import account_id, add
 from tests.qbo_schema import assert_valid_qbo
+from tests.syncs.emulated import backfill_everything, emulated_profile
 
 pytestmark = [pytest.mark.django_db]
 
@@ -52,27 +49,12 @@ def profile(world: World, qbo: QboEmulator, stripe_emu: StripeEmulator) -> SyncP
     company = Connection.objects.filter(provider="quickbooks", tenant=world.alice_tenant).latest(
         "pk"
     )
-    stripe = ConnectionFactory(
-        tenant=world.alice_tenant,
-        method="stripe_key",
-        external_id=stripe_store.PLATFORM_ACCOUNT,
-        api_key=stripe_testing.READONLY_KEY,
-    )
-    return SyncProfile.objects.create(tenant=world.alice_tenant, stripe=stripe, quickbooks=company)
+    return emulated_profile(world.alice_tenant, company)
 
 
 def _ingest(profile: SyncProfile, stripe_emu: StripeEmulator) -> SyncRun:
     """A backfill of the whole emulated history (with a set-up profile it also plans and posts)."""
-    run = services.sync_run_request(
-        connection=profile.stripe,
-        kind=SyncRun.Kind.BACKFILL,
-        trigger=SyncRun.Trigger.USER,
-        start=datetime.fromtimestamp(stripe_store.DEFAULT_START, tz=UTC),
-        end=datetime.fromtimestamp(stripe_emu.store.now + 1, tz=UTC),
-    )
-    services.sync_run_claim(run_id=run.pk)
-    services.sync_run_execute(run_id=run.pk)
-    run.refresh_from_db()
+    run = backfill_everything(profile, stripe_emu)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     return run
 
