@@ -1,5 +1,8 @@
 """Stripe webhook ingestion: events/s and latency of POST /webhooks/stripe/ under gunicorn.
 
+The server is the production `intake` process by default (config.asgi, gunicorn's asyncio
+worker); BENCH_WEBHOOKS_GUNICORN names another, such as the `web` process (config.wsgi).
+
 The server runs in production mode (DEBUG off) against a throwaway PostgreSQL database and a
 dedicated Redis db (the Celery doorbells pile up there; no worker runs). A second process,
 bench/tools/webhook_load.py, sends signed 2-3 KB events over loopback in two phases:
@@ -12,9 +15,9 @@ After each phase the inbox is compared with the ids sent: every unique id exactl
 other rows, one doorbell per stored event. Database, Redis db and server are removed even
 when a step fails.
 
-Knobs (environment): BENCH_WEBHOOKS_GUNICORN (gunicorn worker options), BENCH_WEBHOOKS_COUNT
-(unpaced sends), BENCH_WEBHOOKS_CONCURRENCY (unpaced connections), BENCH_PG_ADMIN_URL,
-BENCH_REDIS_URL (server with no db number).
+Knobs (environment): BENCH_WEBHOOKS_GUNICORN (gunicorn's app and worker options),
+BENCH_WEBHOOKS_COUNT (unpaced sends), BENCH_WEBHOOKS_CONCURRENCY (unpaced connections),
+BENCH_PG_ADMIN_URL, BENCH_REDIS_URL (server with no db number).
 """
 
 from __future__ import annotations
@@ -46,11 +49,11 @@ ACCOUNT = "acct_bench000000000001"
 ENDPOINT = "/webhooks/stripe/"
 DUPLICATES = 0.05
 
-# Fastest of those tried on the 2-core bench machine (bench/README.md has the figures). Once
-# the endpoint itself got cheap (connections/fastpath.py), the TCP connection per request of
-# sync workers (they never keep a connection alive) became the largest cost on both sides;
-# gthread keeps connections alive, and three processes spread them well enough.
-DEFAULT_GUNICORN = "--workers 3 --worker-class gthread --threads 4"
+# The production `intake` process (README, Operations): the ASGI app under gunicorn's asyncio
+# worker, which answers Stripe's POSTs on the event loop (connections/intake.py). The WSGI front
+# of the `web` process is measured with BENCH_WEBHOOKS_GUNICORN="config.wsgi --workers 3
+# --worker-class gthread --threads 4" (bench/README.md has both sets of figures).
+DEFAULT_GUNICORN = "config.asgi --worker-class asgi --workers 2"
 UNPACED_COUNT = 10_000
 # Stripe delivers events to an endpoint in parallel; 16 connections keep the server's threads
 # busy while others wait on PostgreSQL's commit.
@@ -262,14 +265,13 @@ def gunicorn(env: dict[str, str], options: str) -> Iterator[tuple[int, int]]:
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi",
+        *shlex.split(options),
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
         "--worker-tmp-dir",
         "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
-        *shlex.split(options),
     ]
     with tempfile.TemporaryFile() as errors:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=errors, stderr=errors)
@@ -442,7 +444,7 @@ def measure(server: tuple[int, int], secret: str, count: int, concurrency: int) 
 def inputs(options: str, count: int, concurrency: int) -> dict[str, Any]:
     return {
         "endpoint": f"POST {ENDPOINT}",
-        "server": f"gunicorn config.wsgi {options}",
+        "server": f"gunicorn {options}",
         "settings": "production mode (DEBUG=false), PostgreSQL, Redis broker, no worker",
         "duplicates_fraction": DUPLICATES,
         "unpaced": {"count": count, "concurrency": concurrency, "max_s": UNPACED_MAX_SECONDS},

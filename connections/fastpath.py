@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/webhooks/stripe/"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# A request header by its WSGI name (`HTTP_HOST`), as `request.META` has it.
+Meta = Callable[[str], str | None]
+SERVER_ERROR = Answer(500, {"title": "Server error", "status": 500}, "application/json")
 
 
 class StripeWebhookFront:
@@ -38,36 +41,20 @@ class StripeWebhookFront:
         self.django_app = django_app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        token = self._stripe_token(environ)
-        if token is None or not self._as_django_would_serve(environ):
+        token = stripe_token(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        if token is None or not would_serve(
+            environ.get, environ.get("SERVER_NAME", ""), environ.get("wsgi.url_scheme", "")
+        ):
             return self.django_app(environ, start_response)
         try:
             answer = self._answer(environ, token)
         except Exception:
             # Stripe retries any non-2xx; the event is not lost. Django would log the same way.
             logger.exception("Stripe webhook failed")
-            answer = Answer(500, {"title": "Server error", "status": 500}, "application/json")
+            answer = SERVER_ERROR
         finally:
-            _tidy_database_connections()
+            tidy_database_connections()
         return _send(answer, start_response)
-
-    @staticmethod
-    def _stripe_token(environ: dict[str, Any]) -> str | None:
-        """ "" for the platform endpoint, the token for a per-connection one, else None."""
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") != "POST" or not path.startswith(PREFIX):
-            return None
-        rest = path[len(PREFIX) :]
-        if rest == "":
-            return ""
-        token = rest[:-1]
-        return token if rest.endswith("/") and token and "/" not in token else None
-
-    @staticmethod
-    def _as_django_would_serve(environ: dict[str, Any]) -> bool:
-        return _allowed_host(environ) and not (
-            settings.SECURE_SSL_REDIRECT and not _secure(environ)
-        )
 
     @staticmethod
     def _answer(environ: dict[str, Any], token: str) -> Answer:
@@ -82,24 +69,49 @@ class StripeWebhookFront:
 
 
 def _send(answer: Answer, start_response: Callable[..., Any]) -> list[bytes]:
-    payload = json.dumps(answer.body).encode()
-    status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
-    start_response(
-        status,
-        [
-            ("Content-Type", answer.content_type),
-            ("Content-Length", str(len(payload))),
-            ("X-Content-Type-Options", "nosniff"),
-        ],
-    )
+    payload, headers = encode(answer)
+    start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
     return [payload]
 
 
-def _allowed_host(environ: dict[str, Any]) -> bool:
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = environ["HTTP_X_FORWARDED_HOST"]
-    else:
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+def encode(answer: Answer) -> tuple[bytes, list[tuple[str, str]]]:
+    payload = json.dumps(answer.body).encode()
+    return payload, [
+        ("Content-Type", answer.content_type),
+        ("Content-Length", str(len(payload))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+
+
+def stripe_token(method: str, path: str) -> str | None:
+    """ "" for the platform endpoint, the token for a per-connection one, else None."""
+    if method != "POST" or not path.startswith(PREFIX):
+        return None
+    rest = path[len(PREFIX) :]
+    if rest == "":
+        return ""
+    token = rest[:-1]
+    return token if rest.endswith("/") and token and "/" not in token else None
+
+
+def would_serve(meta: Meta, server_name: str, scheme: str) -> bool:
+    """Whether Django would serve this request rather than refuse its host or redirect it to
+    HTTPS; the request goes to Django when not."""
+    return _allowed_host(_host(meta, server_name)) and not (
+        settings.SECURE_SSL_REDIRECT and not _secure(meta, scheme)
+    )
+
+
+def _host(meta: Meta, server_name: str) -> str:
+    """Django's `HttpRequest._get_raw_host`, port aside (ALLOWED_HOSTS ignores it)."""
+    forwarded = meta("HTTP_X_FORWARDED_HOST")
+    if settings.USE_X_FORWARDED_HOST and forwarded is not None:
+        return forwarded
+    host = meta("HTTP_HOST")
+    return host if host is not None else server_name
+
+
+def _allowed_host(host: str) -> bool:
     domain, _port = split_domain_port(host)
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
@@ -107,17 +119,17 @@ def _allowed_host(environ: dict[str, Any]) -> bool:
     return bool(domain) and validate_host(domain, allowed)
 
 
-def _secure(environ: dict[str, Any]) -> bool:
-    """Django's `HttpRequest.is_secure`, from the WSGI environ."""
+def _secure(meta: Meta, scheme: str) -> bool:
+    """Django's `HttpRequest.is_secure`."""
     if settings.SECURE_PROXY_SSL_HEADER:
         header, secure_value = settings.SECURE_PROXY_SSL_HEADER
-        value = environ.get(header)
+        value = meta(header)
         if value is not None:
             return value.split(",", 1)[0].strip() == secure_value
-    return environ.get("wsgi.url_scheme") == "https"
+    return scheme == "https"
 
 
-def _tidy_database_connections() -> None:
+def tidy_database_connections() -> None:
     """What Django's request_finished handler does, but never inside a transaction: a
     connection that broke or outlived CONN_MAX_AGE is closed and reopened on next use."""
     for connection in connections.all(initialized_only=True):

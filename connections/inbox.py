@@ -85,44 +85,54 @@ class Route:
     tenant_id: int
 
 
-def route_for(provider: str, account: str, livemode: bool | None) -> Route | None:
-    """The active connection events of this account and mode belong to."""
-    key = (provider, account, livemode)
-    cached = _routes.get(key)
+def cached_route(provider: str, account: str, livemode: bool | None) -> Route | None:
+    """The route `route_for` found less than ROUTE_TTL_SECONDS ago, without a query."""
+    cached = _routes.get((provider, account, livemode))
     if cached and time.monotonic() - cached[0] < ROUTE_TTL_SECONDS:
         return Route(cached[1], cached[2])
+    return None
+
+
+def route_for(provider: str, account: str, livemode: bool | None) -> Route | None:
+    """The active connection events of this account and mode belong to."""
+    cached = cached_route(provider, account, livemode)
+    if cached:
+        return cached
     found = Connection.objects.active().filter(provider=provider, external_id=account)
     if livemode is not None:
         found = found.filter(livemode=livemode)
     row = found.values_list("pk", "tenant_id").first()
     if row is None:
         return None
-    _routes[key] = (time.monotonic(), row[0], row[1])
+    _routes[(provider, account, livemode)] = (time.monotonic(), row[0], row[1])
     return Route(row[0], row[1])
 
 
 def inbox_store(*, incoming: Incoming, route: Route | None, note: str = "") -> bool:
     """Insert the event; return False when it was already there (a duplicate delivery)."""
-    status = InboundEvent.Status.RECEIVED if route else InboundEvent.Status.IGNORED
-    inserted = _insert_once(
-        {
-            "provider": incoming.provider,
-            "event_id": incoming.event_id,
-            "account": incoming.account,
-            "livemode": incoming.livemode,
-            "type": incoming.type,
-            "payload": incoming.payload_json or incoming.payload,
-            "connection_id": route.connection_id if route else None,
-            "tenant_id": route.tenant_id if route else None,
-            "status": str(status),
-            "note": note[:255],
-            "attempts": 0,
-            "received_at": timezone.now(),
-        }
-    )
+    inserted = _insert_once(row_values(incoming, route, note))
     if inserted and route is not None:
         ring(route.connection_id)
     return inserted
+
+
+def row_values(incoming: Incoming, route: Route | None, note: str) -> dict[str, object]:
+    """The inbox row of an event, as `INSERT_FIELDS` name them."""
+    status = InboundEvent.Status.RECEIVED if route else InboundEvent.Status.IGNORED
+    return {
+        "provider": incoming.provider,
+        "event_id": incoming.event_id,
+        "account": incoming.account,
+        "livemode": incoming.livemode,
+        "type": incoming.type,
+        "payload": incoming.payload_json or incoming.payload,
+        "connection_id": route.connection_id if route else None,
+        "tenant_id": route.tenant_id if route else None,
+        "status": str(status),
+        "note": note[:255],
+        "attempts": 0,
+        "received_at": timezone.now(),
+    }
 
 
 def _insert_once(values: dict[str, object]) -> bool:
@@ -147,7 +157,8 @@ def _insert_once(values: dict[str, object]) -> bool:
 
 
 @functools.cache
-def _postgresql_insert() -> str:
+def postgresql_insert() -> str:
+    """The inbox INSERT for PostgreSQL, with the payload sent as JSON text (`params`)."""
     meta = InboundEvent._meta
     columns = [meta.get_field(name).column for name in INSERT_FIELDS]
     placeholders = ["%s::jsonb" if name == "payload" else "%s" for name in INSERT_FIELDS]
@@ -159,6 +170,12 @@ def _postgresql_insert() -> str:
     )
 
 
+def postgresql_params(values: dict[str, object]) -> list[object]:
+    payload = values["payload"]
+    as_text = payload if isinstance(payload, str) else json.dumps(payload)
+    return [as_text if name == "payload" else values[name] for name in INSERT_FIELDS]
+
+
 def _insert_once_postgresql(values: dict[str, object]) -> bool:
     """The same INSERT with server-side parameters and a prepared statement.
 
@@ -166,17 +183,20 @@ def _insert_once_postgresql(values: dict[str, object]) -> bool:
     into the SQL text on every request; sent as a parameter of a statement prepared once per
     connection, it costs a fraction of that (bench/webhooks).
     """
-    payload = values["payload"]
-    as_text = payload if isinstance(payload, str) else json.dumps(payload)
-    params = [as_text if name == "payload" else values[name] for name in INSERT_FIELDS]
     db.ensure_connection()
     with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
-        cursor.execute(_postgresql_insert(), params, prepare=True)
+        cursor.execute(postgresql_insert(), postgresql_params(values), prepare=True)
         return cursor.fetchone() is not None
 
 
 def ring(connection_id: int) -> None:
-    """Ask a worker to drain this connection's inbox, at most once a second per process.
+    """Ask a worker to drain this connection's inbox once the event's transaction commits."""
+    if claim_doorbell(connection_id):
+        transaction.on_commit(lambda: publish_doorbell(connection_id))
+
+
+def claim_doorbell(connection_id: int) -> bool:
+    """True at most once a second per connection and process: the caller then publishes.
 
     The window is kept in this process's memory, not in Redis: a shared key cost a Redis round
     trip on every event. Several web processes may each ring within a second; a drain that
@@ -185,12 +205,12 @@ def ring(connection_id: int) -> None:
     now = time.monotonic()
     rung = _rung_at.get(connection_id)
     if rung is not None and now - rung < DOORBELL_SECONDS:
-        return
+        return False
     _rung_at[connection_id] = now
-    transaction.on_commit(lambda: _publish_doorbell(connection_id))
+    return True
 
 
-def _publish_doorbell(connection_id: int) -> None:
+def publish_doorbell(connection_id: int) -> None:
     """Best effort: the event is already stored, so a broker outage must not turn Stripe's
     delivery into an error. The inbox sweeper drains what no doorbell announced."""
     from connections import tasks

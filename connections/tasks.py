@@ -26,6 +26,15 @@ def drain_inbox(connection_id: int) -> None:
     Rung at most once a second per web process and run after that second (connections/inbox.py),
     so every event stored meanwhile is found here; later events ring again.
     """
+    if not Connection.objects.filter(pk=connection_id).exists():
+        # Stored in the seconds between the connection's deletion and the web process noticing
+        # (the inbox has no foreign-key constraint, models.py): nothing can handle them.
+        InboundEvent.objects.filter(
+            connection_id=connection_id, status=InboundEvent.Status.RECEIVED
+        ).update(
+            status=InboundEvent.Status.IGNORED, connection=None, note="its connection was deleted"
+        )
+        return
     while True:
         pending = list(
             InboundEvent.objects.filter(

@@ -50,7 +50,7 @@ def too_large() -> Answer:
     return _refused(413, "Body too large", f"Events are at most {MAX_BODY_BYTES} bytes.")
 
 
-def _stored(created: bool, routed: bool) -> Answer:
+def stored(created: bool, routed: bool) -> Answer:
     status = "received" if routed else "ignored"
     return Answer(200, {"received": True, "duplicate": not created, "status": status})
 
@@ -62,21 +62,36 @@ def _verify(body: bytes, signature: str, secret: str) -> Incoming | Answer:
         return _refused(400, "Event refused", str(error))
 
 
-def receive_stripe_platform(body: bytes, signature: str) -> Answer:
-    """Connect events for every connected account, routed by `event.account`."""
+def check_stripe_platform(body: bytes, signature: str) -> Incoming | Answer:
+    """The verified event, or the refusal to answer with. Touches no database."""
     if len(body) > MAX_BODY_BYTES:
         return too_large()
     if not settings.STRIPE_WEBHOOK_SECRET:
         return _refused(503, "Webhook endpoint not configured", "STRIPE_WEBHOOK_SECRET is unset.")
-    incoming = _verify(body, signature, settings.STRIPE_WEBHOOK_SECRET)
+    return _verify(body, signature, settings.STRIPE_WEBHOOK_SECRET)
+
+
+def platform_note(incoming: Incoming, route: Route | None) -> str:
+    """Why a platform event is kept as ignored ("" when it has an organisation)."""
+    if route:
+        return ""
+    return (
+        "no organisation has this account connected"
+        if incoming.account
+        else ("platform event without an account")
+    )
+
+
+def receive_stripe_platform(body: bytes, signature: str) -> Answer:
+    """Connect events for every connected account, routed by `event.account`."""
+    incoming = check_stripe_platform(body, signature)
     if isinstance(incoming, Answer):
         return incoming
-    route, note = None, "platform event without an account"
+    route = None
     if incoming.account:
         route = route_for(Provider.STRIPE, incoming.account, incoming.livemode)
-        note = "" if route else "no organisation has this account connected"
-    created = inbox_store(incoming=incoming, route=route, note=note)
-    return _stored(created, route is not None)
+    created = inbox_store(incoming=incoming, route=route, note=platform_note(incoming, route))
+    return stored(created, route is not None)
 
 
 def receive_stripe_connection(token: str, body: bytes, signature: str) -> Answer:
@@ -100,7 +115,7 @@ def receive_stripe_connection(token: str, body: bytes, signature: str) -> Answer
         route, note = None, "event mode does not match the connection's mode"
     incoming = replace(incoming, account=incoming.account or connection.external_id)
     created = inbox_store(incoming=incoming, route=route, note=note)
-    return _stored(created, route is not None)
+    return stored(created, route is not None)
 
 
 def _respond(answer: Answer) -> JsonResponse:

@@ -18,6 +18,7 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from connections import tasks
 from connections.models import Connection, InboundEvent
 from connections.providers.quickbooks.webhooks import signature_for
 from tests.conftest import World
@@ -375,3 +376,26 @@ def test_it_answers_200_when_the_broker_is_down(alice_stripe: Connection) -> Non
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {
         InboundEvent.Status.RECEIVED  # the sweeper's job
     }
+
+
+def test_events_of_a_deleted_connection_are_ignored_by_the_drain(world: World) -> None:
+    """The inbox has no foreign-key constraint: a route cached a moment before the connection
+    was deleted can still store an event for it. The drain sets it aside, once."""
+    gone = ConnectionFactory(tenant=world.alice_tenant, external_id="acct_gone")
+    gone_id = gone.pk
+    gone.delete()
+    InboundEvent.objects.create(
+        provider="stripe",
+        event_id="evt_late",
+        account="acct_gone",
+        payload={},
+        connection_id=gone_id,
+        tenant_id=world.alice_tenant.pk,
+    )
+    tasks.drain_inbox(gone_id)
+    row = InboundEvent.objects.get()
+    assert (row.status, row.connection_id, row.note) == (
+        "ignored",
+        None,
+        "its connection was deleted",
+    )
