@@ -9,7 +9,8 @@ and `POST /webhooks/stripe/<token>/` by calling the same functions as the Django
 What the skipped middleware would have done is kept where it matters for these URLs: a host
 outside ALLOWED_HOSTS, or plain HTTP when SECURE_SSL_REDIRECT is on, goes to Django, which
 refuses or redirects as usual; answers carry `X-Content-Type-Options: nosniff`; database
-connections are tidied after each request as Django does.
+connections are tidied after each request as Django does. The ASGI front of the `intake`
+process (connections/intake.py) makes the same checks with the functions below.
 """
 
 from __future__ import annotations

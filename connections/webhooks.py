@@ -5,9 +5,10 @@ Answers: 200 for stored, duplicate and ignored events (Stripe must stop retrying
 endpoint; 413 for bodies over the size limit; 503 while the endpoint has no secret configured.
 
 The Stripe endpoints are the busiest URLs of the product, so their logic is written against
-plain bytes and returns an `Answer`: the Django views below wrap it, and so does the WSGI
-front in connections/fastpath.py that serves these two URLs in production without Django's
-middleware and URL resolver.
+plain bytes and returns an `Answer`: the Django views below wrap it, and so do the fronts that
+serve these two URLs in production without Django's middleware and URL resolver — the WSGI
+front of the `web` process (connections/fastpath.py) and the ASGI front of the `intake`
+process (connections/intake.py).
 """
 
 from __future__ import annotations
@@ -75,11 +76,9 @@ def platform_note(incoming: Incoming, route: Route | None) -> str:
     """Why a platform event is kept as ignored ("" when it has an organisation)."""
     if route:
         return ""
-    return (
-        "no organisation has this account connected"
-        if incoming.account
-        else ("platform event without an account")
-    )
+    if incoming.account:
+        return "no organisation has this account connected"
+    return "platform event without an account"
 
 
 def receive_stripe_platform(body: bytes, signature: str) -> Answer:
