@@ -1,9 +1,9 @@
 """An ASGI front for Stripe's webhooks: the `intake` process of production.
 
 Stripe delivers in bursts (a backfill, a busy sale day). Under gunicorn's thread worker an
-event costs about 1.2 ms of CPU, most of it the worker's thread hand-offs and the GIL passed
+event costs 1.2–1.6 ms of CPU, most of it the worker's thread hand-offs and the GIL passed
 between threads that wait on PostgreSQL; under gunicorn's asyncio worker the same event costs
-about half (bench/webhooks, docs/decisions.md). This front serves `POST /webhooks/stripe/` and
+about 40 % less (bench/README.md, docs/decisions.md). This front serves `POST /webhooks/stripe/` and
 `POST /webhooks/stripe/<token>/` and hands every other request to Django's ASGI handler, so the
 process is a complete Tieout web server, fast only where it needs to be.
 
