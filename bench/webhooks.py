@@ -1,7 +1,7 @@
 """Stripe webhook ingestion: events/s and latency of POST /webhooks/stripe/ under gunicorn.
 
-The server is the production `intake` process by default (config.asgi under gunicorn with
-uvicorn's worker); BENCH_WEBHOOKS_GUNICORN names another, such as the `web` process (config.wsgi).
+The server is the production `intake` process by default (config.asgi, gunicorn's asyncio
+worker); BENCH_WEBHOOKS_GUNICORN names another, such as the `web` process (config.wsgi).
 
 The server runs in production mode (DEBUG off) against a throwaway PostgreSQL database and a
 dedicated Redis db (the Celery doorbells pile up there; no worker runs). A second process,
@@ -49,11 +49,11 @@ ACCOUNT = "acct_bench000000000001"
 ENDPOINT = "/webhooks/stripe/"
 DUPLICATES = 0.05
 
-# The production `intake` process (README, Operations): the ASGI app under gunicorn with
-# uvicorn's worker, which answers Stripe's POSTs on the event loop (connections/intake.py).
-# The WSGI front of the `web` process is measured with BENCH_WEBHOOKS_GUNICORN="config.wsgi
-# --workers 3 --worker-class gthread --threads 4" (bench/README.md has both sets of figures).
-DEFAULT_GUNICORN = "config.asgi --worker-class uvicorn_worker.UvicornWorker --workers 2"
+# The production `intake` process (README, Operations): the ASGI app under gunicorn's asyncio
+# worker, which answers Stripe's POSTs on the event loop (connections/intake.py). The WSGI front
+# of the `web` process is measured with BENCH_WEBHOOKS_GUNICORN="config.wsgi --workers 3
+# --worker-class gthread --threads 4" (bench/README.md has both sets of figures).
+DEFAULT_GUNICORN = "config.asgi --worker-class asgi --workers 2"
 UNPACED_COUNT = 10_000
 # Stripe delivers events to an endpoint in parallel; 16 connections keep the server's threads
 # busy while others wait on PostgreSQL's commit.

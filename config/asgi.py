@@ -1,4 +1,4 @@
-"""ASGI entry point: the `intake` process (gunicorn with uvicorn's worker, README Operations).
+"""ASGI entry point: the `intake` process (gunicorn's asyncio worker, see README Operations).
 
 Stripe's webhook POSTs are answered by connections/intake.py on the event loop; every other
 request goes to Django's ASGI handler, so this process can serve the whole product too.

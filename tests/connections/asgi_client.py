@@ -1,4 +1,4 @@
-"""A test client that goes through `config.asgi.application`, as the intake's server does.
+"""A test client that goes through `config.asgi.application`, as gunicorn's asyncio worker does.
 
 Each request runs in its own event loop (asgiref's `async_to_sync`), so Django code that the
 intake runs in "Django's thread" runs in the test's own thread, on the test's database

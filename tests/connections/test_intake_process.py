@@ -1,4 +1,4 @@
-"""The `intake` process as compose.yaml runs it: gunicorn with uvicorn's worker serving
+"""The `intake` process as compose.yaml runs it: gunicorn's asyncio worker serving
 `config.asgi`, answering over a real socket against this test's database.
 
 The other intake tests call the ASGI app directly; this one checks the deployed command itself:
