@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import stripe
 from django.conf import settings
-from django.db import connection as db
 
 from connections.models import InboundEvent
 from tests.shared import REPO_ROOT
+from tests.subprocesses import database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,14 +41,6 @@ def intake_command() -> list[str]:
     found = re.search(r"^  intake:\n(?:    .*\n)*?    command: (\[.*\])$", compose, re.MULTILINE)
     assert found, "compose.yaml has no intake service with a command"
     return json.loads(found.group(1))
-
-
-def _database_url() -> str:
-    name = db.settings_dict["NAME"]
-    if db.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    d = db.settings_dict
-    return f"postgres://{d['USER']}:{d.get('PASSWORD') or ''}@{d['HOST']}:{d['PORT']}/{name}"
 
 
 def _free_port() -> int:
@@ -68,7 +60,7 @@ def intake_port(tmp_path: Path) -> Iterator[int]:
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="true",
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         TIEOUT_VAR_DIR=str(tmp_path / "var"),
         STRIPE_WEBHOOK_SECRET=SECRET,
         FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection as db
 from django.utils import timezone
 
 from connections.models import Connection
@@ -40,18 +39,11 @@ from tests.conftest import World
 from tests.emulator_fixtures import connect_quickbooks
 from tests.factories import ConnectionFactory
 from tests.shared import REPO_ROOT
+from tests.subprocesses import database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ENTITIES = ("SalesReceipt", "Purchase", "Deposit", "Transfer", "RefundReceipt", "JournalEntry")
-
-
-def _database_url() -> str:
-    name = db.settings_dict["NAME"]
-    if db.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    d = db.settings_dict
-    return f"postgres://{d['USER']}:{d.get('PASSWORD') or ''}@{d['HOST']}:{d['PORT']}/{name}"
 
 
 def _worker_env(stripe_url: str, qbo: QboEmulator) -> dict[str, str]:
@@ -59,7 +51,7 @@ def _worker_env(stripe_url: str, qbo: QboEmulator) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="true",
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         # The same folder as this process: with the filesystem broker it is the queue.
         TIEOUT_VAR_DIR=str(settings.VAR_DIR),
         STRIPE_API_BASE=stripe_url,
