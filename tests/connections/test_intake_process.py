@@ -81,7 +81,11 @@ def intake_port(tmp_path: Path) -> Iterator[int]:
         yield port
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         log.close()
 
 
@@ -98,7 +102,9 @@ def _wait_until_answering(port: int, server: subprocess.Popen[bytes], log: Path)
     pytest.fail(f"the intake did not listen within 60 s:\n{log.read_text()}")
 
 
-def _request(port: int, method: str, path: str, body: bytes = b"", **headers: str):  # type: ignore[no-untyped-def]
+def _request(
+    port: int, method: str, path: str, body: bytes = b"", **headers: str
+) -> tuple[int, bytes]:
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         client.request(method, path, body=body, headers={"Host": "127.0.0.1", **headers})
