@@ -3,7 +3,8 @@
 The record is claimed with an INSERT on (principal, key) before the work starts, so of two
 concurrent requests exactly one does the work; the other gets 409 until the first has
 finished. Another body under a used key → 422. A 5xx or an exception frees the key, so the
-caller can retry. Records older than IDEMPOTENCY_TTL no longer count.
+caller can retry. Records older than IDEMPOTENCY_TTL no longer count, and a daily beat task
+purges them (`purge_expired`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from api.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# Deleted in batches so that a large backlog never holds one long transaction.
+PURGE_BATCH = 5_000
 
 
 class IdempotencyConflict(APIException):
@@ -53,6 +56,18 @@ def _fingerprint(request: Request) -> str:
         body = repr(request.data)
     material = f"{request.method} {request.path}\n{body}"
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def purge_expired() -> int:
+    """Delete the records older than IDEMPOTENCY_TTL (they replay nothing any more); return
+    how many. Without this, every key a client ever sent would stay: most send a new UUID
+    per request, so reuse never replaces them."""
+    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    expired = IdempotencyRecord.objects.filter(created__lt=cutoff)
+    purged = 0
+    while batch := list(expired.values_list("pk", flat=True)[:PURGE_BATCH]):
+        purged += IdempotencyRecord.objects.filter(pk__in=batch).delete()[0]
+    return purged
 
 
 def _claim(principal: str, key: str, fingerprint: str) -> IdempotencyRecord | None:

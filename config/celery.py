@@ -71,6 +71,12 @@ app.conf.beat_schedule = {
         "task": "connections.tasks.refresh_company_facts",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Partner API: an Idempotency-Key's answer replays for 24 hours; after that the record is
+    # dead weight, and most clients send a fresh key per request, so nothing else removes it.
+    "purge-idempotency-records": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=47),
+    },
 }
 
 app.autodiscover_tasks()

@@ -446,6 +446,18 @@ def _heartbeat(two: Two) -> None:
     assert_untouched(two, two.b, b)
 
 
+@case("api.tasks.purge_idempotency_records")
+def _purge_idempotency_records(two: Two) -> None:
+    """Belongs to no organisation: it forgets expired Idempotency-Key answers of every API
+    key alike, and must touch no organisation's rows and call no provider."""
+    from api.tasks import purge_idempotency_records
+
+    a, b = snapshot(two.a.tenant), snapshot(two.b.tenant)
+    purge_idempotency_records()
+    assert_untouched(two, two.a, a)
+    assert_untouched(two, two.b, b)
+
+
 # Beat tasks for every organisation: each one's own credentials, and each one reached.
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
-from api.idempotency import IdempotencyRecord
+from api import idempotency
+from api.idempotency import IDEMPOTENCY_TTL, IdempotencyRecord
+from api.tasks import purge_idempotency_records
 from connections.models import ConnectLink
 from syncs.models import OutboxDocument, SyncRun
 from tests.api.conftest import ApiWorld, call, url
@@ -167,6 +171,30 @@ def test_it_frees_the_idempotency_key_after_a_refused_request(api: ApiWorld) -> 
     headers = {"Idempotency-Key": "retry-me"}
     assert call("post", target, api.a_rw, {"kind": "nope"}, headers).status_code == 400
     assert call("post", target, api.a_rw, {"kind": "manual"}, headers).status_code == 202
+
+
+def test_the_daily_purge_forgets_only_answers_that_no_longer_replay(
+    api: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency, "PURGE_BATCH", 1)  # so that it takes more than one batch
+    target = url("syncs", slug=api.a.slug)
+    body = {"kind": "manual"}
+    first = call("post", target, api.a_rw, body, {"Idempotency-Key": "yesterday"})
+    call("post", target, api.a_rw, body, {"Idempotency-Key": "today"})
+    just_expired = timezone.now() - IDEMPOTENCY_TTL - timedelta(seconds=1)
+    IdempotencyRecord.objects.filter(key="yesterday").update(created=just_expired)
+    IdempotencyRecord.objects.create(
+        principal="key:0", key="crashed", fingerprint="x", created=just_expired
+    )
+
+    assert purge_idempotency_records() == 2
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["today"]
+    replay = call("post", target, api.a_rw, body, {"Idempotency-Key": "today"})
+    assert replay["Idempotent-Replayed"] == "true"
+    # The purged key is a new request again, as it already was after the TTL.
+    again = call("post", target, api.a_rw, body, {"Idempotency-Key": "yesterday"})
+    assert "Idempotent-Replayed" not in again and again.json()["id"] != first.json()["id"]
 
 
 @override_settings(API_RATE_LIMIT="3/minute")
