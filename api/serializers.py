@@ -534,6 +534,20 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
     )
 
 
+class WebhookEndpointUpdateSerializer(serializers.Serializer):
+    active = serializers.BooleanField(
+        required=False,
+        help_text="false turns the endpoint off: no deliveries for new events, and waiting "
+        "ones give up at their next attempt. true turns it back on.",
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=["sync.finished", "error.raised", "tie_out.broken"]),
+        required=False,
+        help_text="Empty for every event type.",
+    )
+
+
 class WebhookEventRefSerializer(serializers.Serializer):
     id = serializers.CharField(source="event_id", help_text="evt_…, also in the signed body.")
     type = serializers.CharField()

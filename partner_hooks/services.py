@@ -98,6 +98,33 @@ def endpoint_roll_secret(*, endpoint: WebhookEndpoint) -> str:
     return secret
 
 
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    active: bool | None = None,
+    description: str | None = None,
+    event_types: Iterable[str] | None = None,
+) -> None:
+    """Change what is given (None: left as is). The URL is not changeable: a new URL is a new
+    endpoint, with its own checks and secret.
+
+    Turned off, an endpoint gets no deliveries for new events, and a delivery still waiting
+    gives up at its next attempt ("The endpoint is turned off"), so nothing piles up to flood
+    the receiver when it is turned back on; "Retry now" resends any one of them.
+    """
+    changes: dict[str, Any] = {}
+    if active is not None:
+        changes["active"] = active
+    if description is not None:
+        changes["description"] = description.strip()
+    if event_types is not None:
+        changes["event_types"] = _clean_event_types(event_types)
+    if changes:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(endpoint, field, value)
+
+
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint with its delivery log; nothing more is sent to it."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()

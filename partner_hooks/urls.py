@@ -15,6 +15,11 @@ urlpatterns = [
         name="endpoint_roll_secret",
     ),
     path(
+        "o/<slug:slug>/settings/webhooks/<int:pk>/active/",
+        views.endpoint_set_active,
+        name="endpoint_set_active",
+    ),
+    path(
         "o/<slug:slug>/settings/webhooks/<int:pk>/delete/",
         views.endpoint_delete,
         name="endpoint_delete",

@@ -94,6 +94,26 @@ def endpoint_roll_secret(request: AuthenticatedHttpRequest, slug: str, pk: int) 
 
 @require_POST
 @login_required
+def endpoint_set_active(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = get_tenant_for_user(request, slug, MANAGE)
+    endpoint = get_endpoint_for_tenant(access, pk)
+    choice = request.POST.get("active")
+    if choice not in ("on", "off"):
+        messages.error(request, "Choose whether to turn the endpoint on or off.")
+        return _render(request, access, status=400)
+    services.endpoint_update(endpoint=endpoint, active=choice == "on")
+    if endpoint.active:
+        messages.success(request, f"{endpoint.url} is on: new events are sent to it again.")
+    else:
+        messages.success(
+            request,
+            f"{endpoint.url} is off: nothing is sent to it until you turn it back on.",
+        )
+    return redirect("partner_hooks:webhooks", slug=slug)
+
+
+@require_POST
+@login_required
 def endpoint_delete(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = get_tenant_for_user(request, slug, MANAGE)
     endpoint = get_endpoint_for_tenant(access, pk)

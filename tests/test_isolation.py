@@ -136,6 +136,9 @@ CASES: dict[str, Case] = {
     "partner_hooks:endpoint_roll_secret": Case(
         objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={}
     ),
+    "partner_hooks:endpoint_set_active": Case(
+        objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={"active": "off"}
+    ),
     "partner_hooks:endpoint_delete": Case(
         objects=lambda w: {"pk": _alice_hook(w).endpoint_id}, get=False, post={}
     ),

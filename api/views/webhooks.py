@@ -24,6 +24,7 @@ from api.serializers import (
     RetrySerializer,
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
+    WebhookEndpointUpdateSerializer,
 )
 from api.views.base import ScopedList, bad, valid
 from partner_hooks import services as hook_services
@@ -102,6 +103,26 @@ class WebhookEndpointDetail(APIView):
     def get(self, request: Request, slug: str, pk: int) -> Response:
         access = get_tenant_for_api(request, slug, MANAGE)
         return Response(WebhookEndpointSerializer(_endpoint(access, pk)).data)
+
+    @operation(
+        summary="Turn a webhook endpoint off or on, or change its events or description",
+        description="Fields left out stay as they are. The URL cannot change: add a new "
+        "endpoint instead.",
+        request=WebhookEndpointUpdateSerializer,
+        responses={200: WebhookEndpointSerializer},
+        examples=[
+            request_example("off", {"active": False}),
+            example("changed", {**ex.WEBHOOK_ENDPOINT, "active": False}),
+        ],
+        write=True,
+        tags=TAG,
+    )
+    def patch(self, request: Request, slug: str, pk: int) -> Response:
+        access = get_tenant_for_api(request, slug, MANAGE)
+        endpoint = _endpoint(access, pk)
+        changes = valid(WebhookEndpointUpdateSerializer, request.data)
+        hook_services.endpoint_update(endpoint=endpoint, **changes)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
     @operation(
         summary="Delete a webhook endpoint",

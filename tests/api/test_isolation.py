@@ -98,6 +98,7 @@ ENDPOINTS = [
     _r("webhook_endpoints"),
     _w("webhook_endpoints", "post", body=lambda o: {"url": "http://127.0.0.1:9/new"}),
     _r("webhook_endpoint", _pk("webhook")),
+    _w("webhook_endpoint", "patch", _pk("webhook"), lambda o: {"active": False}),
     _w("webhook_endpoint", "delete", _pk("webhook")),
     _r("webhook_deliveries", _pk("webhook")),
     _w("webhook_test", "post", _pk("webhook")),

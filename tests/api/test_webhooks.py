@@ -46,6 +46,43 @@ def test_it_lists_deliveries_and_deletes_an_endpoint(api: ApiWorld) -> None:
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
 
 
+def test_it_turns_an_endpoint_off_and_changes_its_events(api: ApiWorld) -> None:
+    endpoint = api.a.webhook
+    target = url("webhook_endpoint", slug=api.a.slug, pk=endpoint.pk)
+    response = call("patch", target, api.a_rw, {"active": False})
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    assert response.json()["event_types"] == endpoint.event_types
+    endpoint.refresh_from_db()
+    assert endpoint.active is False
+
+    body = {"active": True, "description": " ERP ", "event_types": ["error.raised"]}
+    changed = call("patch", target, api.a_rw, body).json()
+    assert (changed["active"], changed["description"], changed["event_types"]) == (
+        True,
+        "ERP",
+        ["error.raised"],
+    )
+
+
+def test_it_refuses_a_bad_change_and_changes_nothing(api: ApiWorld) -> None:
+    endpoint = api.a.webhook
+    before = (endpoint.active, endpoint.description, endpoint.event_types, endpoint.url)
+    target = url("webhook_endpoint", slug=api.a.slug, pk=endpoint.pk)
+    for body, field in [
+        ({"active": "maybe"}, "active"),
+        ({"event_types": ["ping"], "active": False}, "event_types.0"),
+        ({"description": "x" * 201}, "description"),
+    ]:
+        response = call("patch", target, api.a_rw, body)
+        assert response.status_code == 400, body
+        assert response.json()["errors"][0]["field"] == field
+    # The URL is not a field of the change: a new URL is a new endpoint.
+    call("patch", target, api.a_rw, {"url": "http://127.0.0.1:9/elsewhere"})
+    endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.description, endpoint.event_types, endpoint.url) == before
+
+
 def test_it_keeps_endpoints_from_read_keys(api: ApiWorld) -> None:
     for name, kwargs in [
         ("webhook_endpoints", {}),

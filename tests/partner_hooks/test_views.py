@@ -93,6 +93,49 @@ def test_it_retries_a_given_up_delivery_now(
     assert "gave up" not in client.get(_url(world)).content.decode()
 
 
+def test_it_turns_an_endpoint_off_and_on(
+    world: World, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    endpoint = services.endpoint_create(tenant=world.alice_tenant, url=receiver.url)
+    services.event_emit(tenant_id=world.alice_tenant.pk, type="sync.finished", data={})
+    client = world.client_for(world.alice)
+
+    response = client.post(_url(world, "endpoint_set_active", endpoint.pk), {"active": "off"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.active is False
+    page = client.get(_url(world)).content.decode()
+    assert "is off: nothing is sent to it" in page and "Turn on" in page
+    # Off: a new event makes no delivery, and the one waiting gives up without a request.
+    assert (
+        services.event_emit(tenant_id=world.alice_tenant.pk, type="error.raised", data={}) is None
+    )
+    waiting = Delivery.objects.get()
+    services.delivery_attempt(delivery_id=waiting.pk)
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.last_error) == ("given_up", "The endpoint is turned off.")
+    assert receiver.received == []
+
+    client.post(_url(world, "endpoint_set_active", endpoint.pk), {"active": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.active is True
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(world, "delivery_retry", waiting.pk))
+    waiting.refresh_from_db()
+    assert waiting.state == "succeeded" and len(receiver.received) == 1
+
+
+def test_it_refuses_an_unclear_on_off_choice(world: World, receiver: Receiver) -> None:
+    endpoint = services.endpoint_create(tenant=world.alice_tenant, url=receiver.url)
+    client = world.client_for(world.alice)
+    for posted in ({}, {"active": "maybe"}):
+        response = client.post(_url(world, "endpoint_set_active", endpoint.pk), posted)
+        assert response.status_code == 400
+        assert "Choose whether to turn the endpoint on or off." in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.active is True
+
+
 def test_it_deletes_an_endpoint_with_its_log(world: World, receiver: Receiver) -> None:
     endpoint = services.endpoint_create(tenant=world.alice_tenant, url=receiver.url)
     services.event_emit(tenant_id=world.alice_tenant.pk, type="sync.finished", data={})
@@ -108,6 +151,7 @@ def test_a_viewer_sees_the_log_but_no_controls(world: World, receiver: Receiver)
     page = world.client_for(world.bob).get(_url(world)).content.decode()
     assert receiver.url in page and "sync.finished" in page
     assert "Add an endpoint" not in page and "Retry now" not in page and "Roll secret" not in page
+    assert "Turn off" not in page
     assert endpoint.secret not in page
     assert "Only owners and admins" in page
 
