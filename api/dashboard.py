@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from api import services
-from api.models import ApiKey
+from api.models import ApiKey, Partner
 from tenants.access import TenantAccess, get_tenant_for_user
 from tenants.http import AuthenticatedHttpRequest
 from tenants.roles import Perm
@@ -33,6 +33,7 @@ def _page(
         "access": access,
         "form": form,
         "keys": ApiKey.objects.for_tenant(access.tenant).order_by("revoked_at", "-created"),
+        "partners": access.tenant.partners.select_related("owner").order_by("name", "pk"),
         "new_token": new_token,
     }
     return render(request, "api/keys.html", context, status=status)
@@ -71,4 +72,24 @@ def key_revoke(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpRes
         raise Http404
     services.api_key_revoke(key=key)
     messages.success(request, f"The key {key.prefix}… no longer works.")
+    return redirect("api:keys", slug=slug)
+
+
+@require_POST
+@login_required
+def partner_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An owner takes a partner's access away from this organisation (admins see why not)."""
+    access = get_tenant_for_user(request, slug, Perm.MANAGE_API_KEYS)
+    partner = Partner.objects.filter(pk=pk, tenants=access.tenant).first()
+    if partner is None:
+        raise Http404
+    try:
+        services.partner_remove_from_tenant(partner=partner, tenant=access.tenant, by=request.user)
+    except services.PartnerError as error:
+        messages.error(request, str(error))
+        return redirect("api:keys", slug=slug)
+    messages.success(
+        request,
+        f"{partner.name} no longer manages {access.tenant.name}: its keys stop reaching it.",
+    )
     return redirect("api:keys", slug=slug)

@@ -140,6 +140,14 @@ def partner_unmanage(*, partner: Partner, tenant: Tenant) -> None:
     partner.tenants.remove(tenant)
 
 
+def partner_remove_from_tenant(*, partner: Partner, tenant: Tenant, by: AbstractBaseUser) -> None:
+    """An owner of `tenant` withdraws the consent an owner gave (`partner_manage`): the
+    partner's keys stop reaching the organisation. Any owner may, not only the partner's."""
+    if not Membership.objects.filter(tenant=tenant, user=by, role=Role.OWNER).exists():
+        raise PartnerError(f"Only an owner of {tenant.name} can remove a partner from it.")
+    partner_unmanage(partner=partner, tenant=tenant)
+
+
 def partner_tenant_create(*, partner: Partner, name: str) -> Tenant:
     """A new organisation owned by the partner's owner and managed by the partner."""
     with transaction.atomic():

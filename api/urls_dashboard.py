@@ -12,6 +12,11 @@ urlpatterns = [
     path(
         "o/<slug:slug>/settings/api-keys/<int:pk>/revoke/", dashboard.key_revoke, name="key_revoke"
     ),
+    path(
+        "o/<slug:slug>/settings/partners/<int:pk>/remove/",
+        dashboard.partner_remove,
+        name="org_partner_remove",
+    ),
     # Partners belong to a user, not to an organisation (api/partner_dashboard.py).
     path("partners/", partner_dashboard.partner_list, name="partners"),
     path("partners/new/", partner_dashboard.partner_create, name="partner_create"),

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api import services as api_services
+from api.models import Partner
 from connections.models import Connection, ConnectLink
 from mappings.models import ProductItem, QboRef, SyncProfile
 from partner_hooks import services as hooks
@@ -129,6 +131,7 @@ CASES: dict[str, Case] = {
     "api:keys": Case(),
     "api:key_create": Case(get=False, post={"name": "Isolation", "access": "read"}),
     "api:key_revoke": Case(objects=lambda w: {"pk": _alice_api_key(w)}, get=False, post={}),
+    "api:org_partner_remove": Case(objects=lambda w: {"pk": _alice_partner(w)}, get=False, post={}),
     "partner_hooks:webhooks": Case(),
     "partner_hooks:endpoint_create": Case(
         get=False, post={"url": "http://127.0.0.1:9/isolation", "event_types": "sync.finished"}
@@ -215,6 +218,10 @@ def world(world: World) -> World:
     hooks.endpoint_create(tenant=world.alice_tenant, url="http://127.0.0.1:9/alice")
     hooks.event_emit(tenant_id=world.alice_tenant.pk, type="sync.finished", data={})
     Delivery.objects.filter(tenant=world.alice_tenant).update(state="failed")
+    # A partner run by charlie that manages alice's organisation (alice consented), so that
+    # removing it is a real write; charlie himself is still an outsider to her organisation.
+    partner = api_services.partner_create(name="Charlie's platform", owner=world.charlie)
+    api_services.partner_manage(partner=partner, tenant=world.alice_tenant, by=world.alice)
     return world
 
 
@@ -235,6 +242,10 @@ def _alice_api_key(world: World) -> int:
             tenant=world.alice_tenant, name="isolation", access="read", created_by=world.alice
         ).key
     return key.pk
+
+
+def _alice_partner(world: World) -> int:
+    return Partner.objects.get(tenants=world.alice_tenant).pk
 
 
 def _alice_hook(world: World) -> Delivery:
@@ -290,7 +301,12 @@ def _snapshot() -> list[tuple[Any, ...]]:
         *WebhookEndpoint.objects.order_by("pk").values_list(),
         *WebhookEvent.objects.order_by("pk").values_list(),
         *Delivery.objects.order_by("pk").values_list(),
+        *_partner_links(),
     ]
+
+
+def _partner_links() -> list[tuple[Any, ...]]:
+    return list(Partner.tenants.through.objects.order_by("pk").values_list())
 
 
 def _methods(case: Case, world: World | None = None) -> list[tuple[str, dict[str, str]]]:

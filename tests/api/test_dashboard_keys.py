@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.test import Client
 from django.urls import reverse
 
-from api.models import ApiKey
+from api import services
+from api.models import ApiKey, Partner
 from tenants.models import hash_token
 from tenants.roles import Role
 from tests.conftest import World
@@ -57,3 +59,50 @@ def test_it_revokes_a_key_and_only_the_organisations_own(world: World) -> None:
     )
     assert response.status_code == 302
     assert ApiKey.objects.get().revoked_at is not None
+
+
+def _partner_of_charlie(world: World) -> Partner:
+    partner = services.partner_create(name="Charlie's platform", owner=world.charlie)
+    services.partner_manage(partner=partner, tenant=world.alice_tenant, by=world.alice)
+    return partner
+
+
+def test_an_owner_removes_a_partner_it_does_not_run(world: World) -> None:
+    partner = _partner_of_charlie(world)
+    key = services.partner_key_create(
+        partner=partner, name="Platform", access=ApiKey.Access.READ, created_by=world.charlie
+    )
+    org_url = reverse("api_v1:organisation", kwargs={"slug": world.alice_tenant.slug})
+    as_partner = {"HTTP_AUTHORIZATION": f"Bearer {key.token}"}
+    assert Client().get(org_url, **as_partner).status_code == 200
+
+    owner = world.client_for(world.alice)
+    page = owner.get(reverse("api:keys", args=[world.alice_tenant.slug])).content.decode()
+    remove = reverse("api:org_partner_remove", args=[world.alice_tenant.slug, partner.pk])
+    assert "Charlie&#x27;s platform" in page and world.charlie.email in page and remove in page
+
+    response = owner.post(remove, follow=True)
+    assert "no longer manages" in response.content.decode()
+    assert not partner.tenants.exists()
+    assert Client().get(org_url, **as_partner).status_code == 404
+    page = owner.get(reverse("api:keys", args=[world.alice_tenant.slug])).content.decode()
+    assert "No partner manages" in page
+
+
+def test_an_admin_sees_the_partner_but_cannot_remove_it(world: World) -> None:
+    partner = _partner_of_charlie(world)
+    world.make_bob(Role.ADMIN)
+    admin = world.client_for(world.bob)
+    page = admin.get(reverse("api:keys", args=[world.alice_tenant.slug])).content.decode()
+    remove = reverse("api:org_partner_remove", args=[world.alice_tenant.slug, partner.pk])
+    assert "Charlie&#x27;s platform" in page and remove not in page
+
+    response = admin.post(remove, follow=True)
+    assert "Only an owner of" in response.content.decode()
+    assert list(partner.tenants.all()) == [world.alice_tenant]
+
+
+def test_removing_a_partner_that_does_not_manage_the_organisation_is_404(world: World) -> None:
+    elsewhere = services.partner_create(name="Elsewhere", owner=world.charlie)
+    remove = reverse("api:org_partner_remove", args=[world.alice_tenant.slug, elsewhere.pk])
+    assert world.client_for(world.alice).post(remove).status_code == 404
