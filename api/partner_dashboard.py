@@ -85,6 +85,7 @@ def _detail_page(
     *,
     key_form: ApiKeyForm | None = None,
     manage_form: ManageForm | None = None,
+    rename_form: PartnerForm | None = None,
     new_token: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -94,6 +95,7 @@ def _detail_page(
         "keys": ApiKey.objects.filter(partner=partner).order_by("revoked_at", "-created"),
         "key_form": key_form or ApiKeyForm(),
         "manage_form": manage_form or ManageForm(user=request.user, partner=partner),
+        "rename_form": rename_form or PartnerForm(initial={"name": partner.name}),
         "new_token": new_token,
     }
     return render(request, "api/partner_detail.html", context, status=status)
@@ -184,3 +186,31 @@ def partner_unmanage(request: AuthenticatedHttpRequest, pk: int, slug: str) -> H
         request, f"{partner.name} no longer manages {tenant.name}: its keys stop reaching it."
     )
     return redirect("api:partner", pk=partner.pk)
+
+
+@require_POST
+@login_required
+def partner_rename(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    partner = _partner_for(request, pk)
+    form = PartnerForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, partner, rename_form=form, status=400)
+    try:
+        services.partner_rename(partner=partner, name=form.cleaned_data["name"])
+    except services.PartnerError as error:
+        form.add_error("name", str(error))
+        return _detail_page(request, partner, rename_form=form, status=400)
+    messages.success(request, f"Renamed to {partner.name}.")
+    return redirect("api:partner", pk=partner.pk)
+
+
+@require_POST
+@login_required
+def partner_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    partner = _partner_for(request, pk)
+    services.partner_delete(partner=partner)
+    messages.success(
+        request,
+        f"Deleted {partner.name}: its keys no longer work. The organisations it managed stay.",
+    )
+    return redirect("api:partners")

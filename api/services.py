@@ -125,6 +125,20 @@ def partner_create(*, name: str, owner: AbstractBaseUser) -> Partner:
     return Partner.objects.create(name=name, owner=owner)
 
 
+def partner_rename(*, partner: Partner, name: str) -> None:
+    name = name.strip()
+    if not name:
+        raise PartnerError("Give the partner a name.")
+    Partner.objects.filter(pk=partner.pk).update(name=name)
+    partner.name = name
+
+
+def partner_delete(*, partner: Partner) -> None:
+    """Delete the partner with its keys (they stop working at once). The organisations it
+    managed stay as they are, with their owners, teams and own keys."""
+    partner.delete()
+
+
 def partner_manage(*, partner: Partner, tenant: Tenant, by: AbstractBaseUser) -> None:
     """Let `partner` manage `tenant`. Only an owner of the organisation may consent to that."""
     if not Membership.objects.filter(tenant=tenant, user=by, role=Role.OWNER).exists():

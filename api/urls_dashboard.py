@@ -31,6 +31,8 @@ urlpatterns = [
         partner_dashboard.partner_key_revoke,
         name="partner_key_revoke",
     ),
+    path("partners/<int:pk>/rename/", partner_dashboard.partner_rename, name="partner_rename"),
+    path("partners/<int:pk>/delete/", partner_dashboard.partner_delete, name="partner_delete"),
     path(
         "partners/<int:pk>/organisations/add/",
         partner_dashboard.partner_manage,

@@ -178,6 +178,8 @@ NOT_TENANT_SCOPED = {
     "api:partner_key_revoke": "the owner's partner and its key only (test_partner_dashboard)",
     "api:partner_manage": "owner's partner; organisations the user owns (test_partner_dashboard)",
     "api:partner_unmanage": "owner's partner and what it manages only (test_partner_dashboard)",
+    "api:partner_rename": "the owner's partner only, else 404 (test_partner_dashboard)",
+    "api:partner_delete": "the owner's partner only, else 404 (test_partner_dashboard)",
 }
 # The partner API authenticates by key and answers problem+json, not the dashboard's login
 # redirect: its isolation (a key of A gets 404 for each of B's objects, a read key cannot write,

@@ -55,6 +55,8 @@ def _urls(partner: Partner, key: ApiKey, slug: str) -> list[tuple[str, str, dict
         ("post", reverse("api:partner_key_revoke", args=[pk, key.pk]), {}),
         ("post", reverse("api:partner_manage", args=[pk]), {"organisation": slug}),
         ("post", reverse("api:partner_unmanage", args=[pk, slug]), {}),
+        ("post", reverse("api:partner_rename", args=[pk]), {"name": "Renamed"}),
+        ("post", reverse("api:partner_delete", args=[pk]), {}),
     ]
 
 
@@ -177,6 +179,39 @@ def test_removing_an_organisation_stops_the_keys_reaching_it(world: World) -> No
     assert list(Membership.objects.filter(tenant=world.alice_tenant).values_list()) == members
     # Removing one it does not manage (any more) is a 404.
     assert client.post(reverse("api:partner_unmanage", args=[partner.pk, slug])).status_code == 404
+
+
+def test_the_owner_renames_a_partner_and_a_blank_name_changes_nothing(world: World) -> None:
+    partner, _ = _alices_partner(world)
+    client = world.client_for(world.alice)
+    rename = reverse("api:partner_rename", args=[partner.pk])
+    before = _snapshot()
+    for data in ({"name": "   "}, {"name": "x" * 121}, {}):
+        response = client.post(rename, data)
+        assert response.status_code == 400, data
+        assert 'aria-invalid="true"' in response.content.decode()
+    assert _snapshot() == before
+    response = client.post(rename, {"name": " Alice Bookkeeping "}, follow=True)
+    assert "Renamed to Alice Bookkeeping." in response.content.decode()
+    partner.refresh_from_db()
+    assert partner.name == "Alice Bookkeeping"
+
+
+def test_deleting_a_partner_stops_its_keys_and_keeps_the_organisations(world: World) -> None:
+    partner, _ = _alices_partner(world)
+    token = services.partner_key_create(
+        partner=partner, name="rw", access=ApiKey.Access.READ_WRITE, created_by=world.alice
+    ).token
+    slug = world.alice_tenant.slug
+    assert call("get", url("organisation", slug=slug), token).status_code == 200
+    members = list(Membership.objects.filter(tenant=world.alice_tenant).values_list())
+    client = world.client_for(world.alice)
+    response = client.post(reverse("api:partner_delete", args=[partner.pk]), follow=True)
+    assert "Deleted Alice Platform: its keys no longer work." in response.content.decode()
+    assert not Partner.objects.exists() and not ApiKey.objects.filter(kind="partner").exists()
+    assert call("get", url("organisation", slug=slug), token).status_code == 401
+    assert list(Membership.objects.filter(tenant=world.alice_tenant).values_list()) == members
+    assert Tenant.objects.filter(pk=world.alice_tenant.pk).exists()
 
 
 @pytest.mark.parametrize("who", ["bob", "charlie"])
