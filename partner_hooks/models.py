@@ -58,6 +58,8 @@ class WebhookEndpoint(models.Model):
     active = models.BooleanField(default=True)
     created = models.DateTimeField(default=timezone.now)
     secret_rolled_at = models.DateTimeField(null=True, blank=True)
+    # When the owners and admins were last emailed that a delivery gave up (at most daily).
+    give_up_emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects = EndpointQuerySet.as_manager()
 

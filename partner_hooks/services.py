@@ -11,12 +11,15 @@ import random
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -30,7 +33,8 @@ from partner_hooks.models import (
     new_signing_secret,
 )
 from partner_hooks.urls_allowed import UnsafeUrl, check_url
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
+from tenants.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ JITTER = 0.1  # ±10 %, so endpoints that failed together are not retried in loc
 # so a lease only lapses when its worker is dead.
 LEASE = timedelta(minutes=5)
 USER_AGENT = "Tieout-Webhooks/1.0"
+GIVE_UP_EMAIL_INTERVAL = timedelta(hours=24)
 
 
 class EndpointInvalid(ValueError):
@@ -327,4 +332,49 @@ def _record(
             state=Delivery.State.FAILED, next_attempt_at=now + retry_delay(delivery.attempts)
         )
     # Only the holder records: a worker whose lease lapsed cannot overwrite a newer attempt.
-    Delivery.objects.filter(pk=delivery.pk, lease_holder=holder).update(**fields)
+    recorded = Delivery.objects.filter(pk=delivery.pk, lease_holder=holder).update(**fields)
+    # Turned off is the owner's own choice: no email for the deliveries that gives up.
+    if recorded and fields.get("state") == Delivery.State.GIVEN_UP and not give_up:
+        _tell_admins_of_give_up(delivery.endpoint, now)
+
+
+def _tell_admins_of_give_up(endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Email the organisation's owners and admins that deliveries to `endpoint` gave up, at
+    most once a day per endpoint (the banner on the webhooks page says it too)."""
+    claimed = (
+        WebhookEndpoint.objects.filter(pk=endpoint.pk)
+        .filter(
+            Q(give_up_emailed_at__isnull=True)
+            | Q(give_up_emailed_at__lt=now - GIVE_UP_EMAIL_INTERVAL)
+        )
+        .update(give_up_emailed_at=now)
+    )
+    recipients = [
+        email
+        for email in Membership.objects.filter(
+            tenant_id=endpoint.tenant_id, role__in=[Role.OWNER, Role.ADMIN]
+        ).values_list("user__email", flat=True)
+        if email
+    ]
+    if not claimed or not recipients:
+        return
+    tenant = Tenant.objects.get(pk=endpoint.tenant_id)
+    # Scheme, host and path only: a query string may carry the receiver's own token.
+    address = urlsplit(endpoint.url)._replace(query="", fragment="").geturl()
+    page = settings.SITE_URL + reverse("partner_hooks:webhooks", args=[tenant.slug])
+    message = (
+        f"Tieout could not deliver an event to {address} for {tenant.name}: the endpoint did "
+        "not answer with a 2xx status through about three days of retries, so that delivery "
+        "was given up.\n\n"
+        'Check that the endpoint is up and answers 2xx, then use "Retry now" in the '
+        f"delivery log:\n{page}\n\n"
+        "You get this email at most once a day per endpoint.\n"
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"Tieout: webhook deliveries to {address} gave up",
+            message=message,
+            from_email=None,
+            recipient_list=recipients,
+        )
+    )

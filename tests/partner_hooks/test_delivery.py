@@ -313,3 +313,59 @@ def test_the_queue_carries_delivery_ids_only(
     assert sorted(c.args[0] for c in delay.call_args_list) == ids
     assert all(c.args == (c.args[0],) and not c.kwargs for c in delay.call_args_list)
     assert endpoint.secret not in repr(delay.call_args_list)
+
+
+def _give_up_next(delivery: Delivery) -> Delivery | None:
+    """Attempt `delivery` as its last try (the retries before it already failed)."""
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state="failed", attempts=services.MAX_ATTEMPTS - 1, next_attempt_at=timezone.now()
+    )
+    return services.delivery_attempt(delivery_id=delivery.pk)
+
+
+def test_it_emails_owners_and_admins_when_a_delivery_gives_up_at_most_daily(
+    world: World, receiver: Receiver, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from tenants.roles import Role
+
+    world.make_bob(Role.ADMIN)
+    endpoint = services.endpoint_create(
+        tenant=world.alice_tenant, url=receiver.url + "?token=receiver-own-token"
+    )
+    receiver.statuses = [503] * 20
+    with time_machine.travel(START, tick=False) as clock:
+        _emit(world)
+        _emit(world, type="error.raised")
+        first, second = Delivery.objects.order_by("pk")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _give_up_next(first).state == "given_up"  # type: ignore[union-attr]
+        [mail] = mailoutbox
+        assert sorted(mail.to) == sorted([world.alice.email, world.bob.email])
+        assert mail.subject == f"Tieout: webhook deliveries to {receiver.url} gave up"
+        assert "receiver-own-token" not in mail.subject + mail.body
+        assert f"/o/{world.alice_tenant.slug}/settings/webhooks/" in mail.body
+        assert "Retry now" in mail.body
+
+        clock.shift(timedelta(hours=23))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _give_up_next(second).state == "given_up"  # type: ignore[union-attr]
+        assert len(mailoutbox) == 1  # once a day per endpoint at most
+
+        clock.shift(timedelta(hours=2))
+        with django_capture_on_commit_callbacks(execute=True):
+            _give_up_next(second)
+        assert len(mailoutbox) == 2
+    endpoint.refresh_from_db()
+    assert endpoint.give_up_emailed_at == START + timedelta(hours=25)
+
+
+def test_it_sends_no_email_for_deliveries_given_up_because_the_endpoint_is_off(
+    world: World, receiver: Receiver, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    endpoint = _endpoint(world, receiver)
+    _emit(world)
+    services.endpoint_update(endpoint=endpoint, active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        given_up = services.delivery_attempt(delivery_id=Delivery.objects.get().pk)
+    assert given_up is not None and given_up.state == "given_up"
+    assert mailoutbox == [] and receiver.received == []
