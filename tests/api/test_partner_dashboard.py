@@ -162,13 +162,19 @@ def test_the_form_offers_only_owned_organisations_not_yet_managed(world: World) 
     assert _snapshot() == before
 
 
-def test_removing_an_organisation_stops_the_keys_reaching_it(world: World) -> None:
+def _partner_with_a_working_key(world: World) -> tuple[Partner, str]:
+    """alice's partner and a read-and-write key of it that reaches her organisation now."""
     partner, _ = _alices_partner(world)
     token = services.partner_key_create(
         partner=partner, name="rw", access=ApiKey.Access.READ_WRITE, created_by=world.alice
     ).token
+    assert call("get", url("organisation", slug=world.alice_tenant.slug), token).status_code == 200
+    return partner, token
+
+
+def test_removing_an_organisation_stops_the_keys_reaching_it(world: World) -> None:
+    partner, token = _partner_with_a_working_key(world)
     slug = world.alice_tenant.slug
-    assert call("get", url("organisation", slug=slug), token).status_code == 200
     members = list(Membership.objects.filter(tenant=world.alice_tenant).values_list())
     client = world.client_for(world.alice)
     response = client.post(reverse("api:partner_unmanage", args=[partner.pk, slug]))
@@ -198,12 +204,8 @@ def test_the_owner_renames_a_partner_and_a_blank_name_changes_nothing(world: Wor
 
 
 def test_deleting_a_partner_stops_its_keys_and_keeps_the_organisations(world: World) -> None:
-    partner, _ = _alices_partner(world)
-    token = services.partner_key_create(
-        partner=partner, name="rw", access=ApiKey.Access.READ_WRITE, created_by=world.alice
-    ).token
+    partner, token = _partner_with_a_working_key(world)
     slug = world.alice_tenant.slug
-    assert call("get", url("organisation", slug=slug), token).status_code == 200
     members = list(Membership.objects.filter(tenant=world.alice_tenant).values_list())
     client = world.client_for(world.alice)
     response = client.post(reverse("api:partner_delete", args=[partner.pk]), follow=True)
