@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,8 +17,8 @@ from connections.providers.errors import AccessTokenExpired, AuthRevoked, Provid
 from connections.providers.quickbooks import client as qbo_client
 from connections.providers.quickbooks import types as qbo_types
 from connections.providers.stripe import client as stripe_client
-from tenants.models import Membership, Tenant
-from tenants.roles import Role
+from tenants.models import Tenant
+from tenants.services import email_admins_on_commit
 
 if TYPE_CHECKING:
     import stripe
@@ -119,22 +118,13 @@ def connection_mark_disconnected(*, connection: Connection, reason: str) -> None
 
 
 def _notify_admins(connection: Connection, *, subject: str, body: str) -> None:
-    admins = Membership.objects.filter(
-        tenant_id=connection.tenant_id, role__in=[Role.OWNER, Role.ADMIN]
-    ).values_list("user__email", flat=True)
-    recipients = [email for email in admins if email]
-    if not recipients:
-        return
     name = (
         f"{connection.get_provider_display()} ({connection.display_name or connection.external_id})"
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"Tieout: {name} {subject}",
-            message=f"{body}\n\nOpen Tieout to reconnect. Nothing already synced is lost.\n",
-            from_email=None,
-            recipient_list=recipients,
-        )
+    email_admins_on_commit(
+        tenant_id=connection.tenant_id,
+        subject=f"Tieout: {name} {subject}",
+        message=f"{body}\n\nOpen Tieout to reconnect. Nothing already synced is lost.\n",
     )
 
 

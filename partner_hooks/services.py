@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
@@ -33,8 +32,8 @@ from partner_hooks.models import (
     new_signing_secret,
 )
 from partner_hooks.urls_allowed import UnsafeUrl, check_url
-from tenants.models import Membership, Tenant
-from tenants.roles import Role
+from tenants.models import Tenant
+from tenants.services import email_admins_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -349,14 +348,7 @@ def _tell_admins_of_give_up(endpoint: WebhookEndpoint, now: datetime) -> None:
         )
         .update(give_up_emailed_at=now)
     )
-    recipients = [
-        email
-        for email in Membership.objects.filter(
-            tenant_id=endpoint.tenant_id, role__in=[Role.OWNER, Role.ADMIN]
-        ).values_list("user__email", flat=True)
-        if email
-    ]
-    if not claimed or not recipients:
+    if not claimed:
         return
     tenant = Tenant.objects.get(pk=endpoint.tenant_id)
     # Scheme, host and path only: a query string may carry the receiver's own token.
@@ -370,11 +362,8 @@ def _tell_admins_of_give_up(endpoint: WebhookEndpoint, now: datetime) -> None:
         f"delivery log:\n{page}\n\n"
         "You get this email at most once a day per endpoint.\n"
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"Tieout: webhook deliveries to {address} gave up",
-            message=message,
-            from_email=None,
-            recipient_list=recipients,
-        )
+    email_admins_on_commit(
+        tenant_id=endpoint.tenant_id,
+        subject=f"Tieout: webhook deliveries to {address} gave up",
+        message=message,
     )

@@ -43,6 +43,24 @@ def tenant_update_settings(*, tenant: Tenant, name: str, time_zone: str, locale:
     tenant.save(update_fields=["name", "time_zone", "locale"])
 
 
+def email_admins_on_commit(*, tenant_id: int, subject: str, message: str) -> None:
+    """Email the organisation's owners and admins once the current transaction commits (at
+    once outside one). Used for what needs a person: a lost connection, a given-up delivery."""
+    recipients = [
+        email
+        for email in Membership.objects.filter(
+            tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]
+        ).values_list("user__email", flat=True)
+        if email
+    ]
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=subject, message=message, from_email=None, recipient_list=recipients
+            )
+        )
+
+
 def membership_touch(*, membership: Membership) -> None:
     """Remember the last organisation a user opened, so `/` can return them to it."""
     Membership.objects.filter(pk=membership.pk).update(last_visited=timezone.now())
