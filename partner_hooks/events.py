@@ -20,7 +20,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _link(name: str, slug: str, *args: object) -> str:
+def dashboard_url(name: str, slug: str, *args: object) -> str:
+    """The absolute address of an organisation's page, for event bodies and emails."""
     return settings.SITE_URL + reverse(name, args=[slug, *args])
 
 
@@ -41,7 +42,7 @@ def sync_finished(run: SyncRun) -> dict[str, Any]:
             "documents_needing_action": run.documents_needing_action,
             "problems": run.problems,
             "error": run.error,
-            "url": _link("syncs:run_detail", run.tenant.slug, run.pk),
+            "url": dashboard_url("syncs:run_detail", run.tenant.slug, run.pk),
         },
         "stripe_account": run.connection.external_id,
     }
@@ -59,7 +60,7 @@ def error_raised(document: OutboxDocument) -> dict[str, Any]:
             "status": document.status,
             "message": document.last_error,
             "stripe_balance_transaction": txn.stripe_id if txn else None,
-            "url": _link("syncs:document_detail", document.tenant.slug, document.pk),
+            "url": dashboard_url("syncs:document_detail", document.tenant.slug, document.pk),
         },
         "quickbooks_company": document.quickbooks.external_id,
     }
@@ -77,7 +78,7 @@ def tie_out_broken(row: Reconciliation) -> dict[str, Any]:
             "difference": row.difference,
             "explanation": row.explanation,
             "checked_at": _iso(row.checked_at),
-            "url": _link("syncs:tie_out", row.tenant.slug),
+            "url": dashboard_url("syncs:tie_out", row.tenant.slug),
         },
         "stripe_account": row.stripe.external_id,
     }

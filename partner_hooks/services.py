@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from partner_hooks import signing, transport
+from partner_hooks import events, signing, transport
 from partner_hooks.models import (
     SUBSCRIBABLE,
     Delivery,
@@ -332,7 +331,7 @@ def _record(
         )
     # Only the holder records: a worker whose lease lapsed cannot overwrite a newer attempt.
     recorded = Delivery.objects.filter(pk=delivery.pk, lease_holder=holder).update(**fields)
-    # Turned off is the owner's own choice: no email for the deliveries that gives up.
+    # `give_up` means the endpoint is turned off, the owner's own choice: no email for that.
     if recorded and fields.get("state") == Delivery.State.GIVEN_UP and not give_up:
         _tell_admins_of_give_up(delivery.endpoint, now)
 
@@ -353,7 +352,7 @@ def _tell_admins_of_give_up(endpoint: WebhookEndpoint, now: datetime) -> None:
     tenant = Tenant.objects.get(pk=endpoint.tenant_id)
     # Scheme, host and path only: a query string may carry the receiver's own token.
     address = urlsplit(endpoint.url)._replace(query="", fragment="").geturl()
-    page = settings.SITE_URL + reverse("partner_hooks:webhooks", args=[tenant.slug])
+    page = events.dashboard_url("partner_hooks:webhooks", tenant.slug)
     message = (
         f"Tieout could not deliver an event to {address} for {tenant.name}: the endpoint did "
         "not answer with a 2xx status through about three days of retries, so that delivery "
